@@ -1,0 +1,41 @@
+"""The admin site writes through the same services, so its changes are audited too."""
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from . import services
+from .models import ApiToken, AuditEntry, Disclosure, User
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        services.record_save(actor=request.user, instance=obj)
+
+    def delete_model(self, request, obj):
+        services.record_delete(actor=request.user, instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.record_delete(actor=request.user, instance=obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class AuditedUserAdmin(UserAdmin):
+    def save_model(self, request, obj, form, change):
+        services.record_save(actor=request.user, instance=obj)
+admin.site.register(AuditEntry, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "change", "object_repr", "source"])
+admin.site.register(Disclosure, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "channel", "what", "student_count"])
+admin.site.register(ApiToken, ReadOnlyAdmin, list_display=["name", "prefix", "user", "expires_at", "revoked_at"])

@@ -1,0 +1,46 @@
+"""Bearer-token authentication for integrations."""
+from __future__ import annotations
+
+import datetime
+import hmac
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from core.models import ApiToken
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <prefix>.<secret>``; the token acts as its user."""
+
+    keyword = "Bearer"
+    TOUCH_EVERY = datetime.timedelta(minutes=5)
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0] != self.keyword:
+            return None
+        if len(parts) != 2 or "." not in parts[1]:
+            raise exceptions.AuthenticationFailed(_("Malformed bearer token."))
+        key = parts[1]
+        prefix = key.split(".", 1)[0]
+        token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+        if token is None or not hmac.compare_digest(token.key_hash, ApiToken.hash_key(key)):
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This token has been revoked."))
+        if token.expires_at is not None and token.expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed(_("This token has expired."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("The token's account is disabled."))
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > self.TOUCH_EVERY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -1,0 +1,130 @@
+"""The API base: one viewset class that applies ``restrict()`` and the services."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, viewsets
+
+from core import audit, policy, services
+from core.choices import Action
+from core.models import Disclosure
+
+from .exceptions import StaleVersionIfMatch
+
+VIEW_ACTIONS = {
+    "list": Action.VIEW, "retrieve": Action.VIEW, "create": Action.ADD,
+    "update": Action.CHANGE, "partial_update": Action.CHANGE, "destroy": Action.DELETE,
+}
+
+
+class RestrictedModelSerializer(serializers.ModelSerializer):
+    """Drops the sensitive fields the requesting user may not see; exposes the version."""
+
+    version = serializers.IntegerField(required=False, help_text="The version you read; a stale one is refused with 409.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name in policy.hidden_fields(user, self.Meta.model):
+            fields.pop(name, None)
+        for name, f in fields.items():
+            queryset = getattr(f, "queryset", None)
+            if queryset is not None and hasattr(queryset, "restrict") and user is not None:
+                f.queryset = queryset.restrict(user)
+            child = getattr(f, "child_relation", None)
+            if child is not None and hasattr(child.queryset, "restrict") and user is not None:
+                child.queryset = child.queryset.restrict(user)
+        return fields
+
+
+class RestrictedModelViewSet(viewsets.ModelViewSet):
+    """List, read, create, update and delete through the policy and the services.
+
+    Subclasses name ``queryset``, ``serializer_class`` and ``filterset_class``.
+    """
+
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+
+    @property
+    def policy_action(self):
+        return VIEW_ACTIONS.get(getattr(self, "action", None) or "list", Action.VIEW)
+
+    def get_queryset(self):
+        model = self.queryset.model
+        qs = model.objects.restrict(self.request.user, Action.VIEW)
+        return qs.select_related(*self.select_related).prefetch_related(*self.prefetch_related)
+
+    def get_object(self):
+        queryset = self.filter_queryset(self.get_queryset()) if self.action == "retrieve" else self.get_queryset()
+        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        action = self.policy_action
+        if action != Action.VIEW and not type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists():
+            raise PermissionDenied(f"You may view this record but not {action} it.")
+        return obj
+
+    def _expected_version(self, serializer):
+        header = self.request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+        if header:
+            if not header.isdigit():
+                raise serializers.ValidationError({"If-Match": "Give the record's version, as in its ETag."})
+            return int(header), True
+        body = serializer.validated_data.get("version")
+        return body, False
+
+    def _split(self, serializer):
+        model = serializer.Meta.model
+        m2m_names = {f.name for f in model._meta.many_to_many}
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        m2m = {k: data.pop(k) for k in list(data) if k in m2m_names}
+        return data, m2m
+
+    def perform_create(self, serializer):
+        data, m2m = self._split(serializer)
+        instance = serializer.Meta.model(**data)
+        serializer.instance = services.record_save(actor=self.request.user, instance=instance, m2m=m2m)
+
+    def perform_update(self, serializer):
+        expected, from_header = self._expected_version(serializer)
+        data, m2m = self._split(serializer)
+        instance = serializer.instance
+        for name, value in data.items():
+            setattr(instance, name, value)
+        try:
+            serializer.instance = services.record_save(
+                actor=self.request.user, instance=instance, expected_version=expected, m2m=m2m
+            )
+        except services.StaleVersion as exc:
+            if from_header:
+                raise StaleVersionIfMatch(exc.current) from exc
+            raise
+
+    def perform_destroy(self, instance):
+        services.record_delete(actor=self.request.user, instance=instance)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        version = response.data.get("version") if hasattr(response, "data") else None
+        if version is not None:
+            response["ETag"] = f'"{version}"'
+        self._disclose(1)
+        return response
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        results = response.data.get("results", response.data) if isinstance(response.data, dict) else response.data
+        self._disclose(len(results))
+        return response
+
+    def _disclose(self, count: int) -> None:
+        model = self.queryset.model
+        if getattr(model, "student_level", False) and count:
+            hidden = policy.hidden_fields(self.request.user, model)
+            audit.log_disclosure(
+                actor=self.request.user, channel=Disclosure.Channel.API,
+                what=f"{model._meta.verbose_name_plural} via {self.request.path}"[:200],
+                categories=[f.name for f in model._meta.concrete_fields if f.name not in hidden],
+                student_count=count,
+            )

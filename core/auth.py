@@ -1,0 +1,12 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    """Sign-in form; integration accounts cannot sign in to pages."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.is_integration:
+            raise forms.ValidationError(_("This is an integration account; it works only through API tokens."), code="integration")

@@ -1,0 +1,279 @@
+"""The access policy: who has a legitimate educational interest in what.
+
+This module is the district's published definition of access to records, and
+the code that enforces it. Every page, API view, import and export reaches
+records through ``Model.objects.restrict(user, action)``, which applies the
+rules below and nothing else.
+
+A user's *scope* is the set of their role assignments. Each assignment names a
+role, a district (empty only for a state role spanning every district), a
+department (for department roles) and schools (empty means every school of
+the district; department staff and principals must name theirs).
+
+Records come in kinds (see ``core.choices.Kind``). The table ``RULES`` says,
+for each kind, which role may read or write it and how far the grant reaches:
+
+- ``DISTRICT``: every record in the assignment's district(s);
+- ``SCHOOLS``: records at the assignment's schools (all schools when none is
+  listed; a record with no school counts as district-wide);
+- ``OWN_DEPARTMENT``: records of the assignment's own department, in its
+  district;
+- ``OWN_DEPARTMENT_SCHOOLS``: records of its own department at its schools.
+
+Sensitive data classes (meal eligibility, disability/IEP/504, health) are
+protected field by field: a user sees such a field only when one of their
+assignments is a program role administering that class. Everyone else,
+executives included, sees those fields hidden and can count them only in
+aggregates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.module_loading import import_string
+
+from .choices import Action, DataClass, Kind, Role
+
+if TYPE_CHECKING:  # pragma: no cover
+    from django.db.models import Model
+
+
+class Reach(Enum):
+    DISTRICT = "district"
+    SCHOOLS = "schools"
+    OWN_DEPARTMENT = "own_department"
+    OWN_DEPARTMENT_SCHOOLS = "own_department_schools"
+
+
+READ = (Action.VIEW,)
+WRITE = (Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE)
+ANY_ROLE = tuple(Role)
+DEPARTMENT_ROLES = (Role.DEPT_MANAGER, Role.DEPT_STAFF)
+PROGRAM_ROLES = (Role.MEAL_PROGRAM, Role.STUDENT_SERVICES, Role.NURSE)
+
+# (kind of record, actions, roles, reach). Read top to bottom as sentences.
+RULES: list[tuple[str, tuple[str, ...], tuple[str, ...], Reach]] = [
+    # District reference data is read by every signed-in user of the district
+    # and written by its administrators.
+    (Kind.REFERENCE, READ, ANY_ROLE, Reach.DISTRICT),
+    (Kind.REFERENCE, WRITE, (Role.DISTRICT_ADMIN,), Reach.DISTRICT),
+    # Accounts, role assignments and API tokens are managed by administrators.
+    (Kind.ACCESS, WRITE, (Role.DISTRICT_ADMIN,), Reach.DISTRICT),
+    # Audit and disclosure logs are read by administrators and executives.
+    (Kind.AUDIT, READ, (Role.DISTRICT_ADMIN, Role.EXECUTIVE), Reach.DISTRICT),
+    # A department's records: its managers everywhere, its staff at their
+    # schools, its integrations everywhere; executives and the state read all;
+    # principals read their own school's records across departments.
+    (Kind.DEPARTMENT, WRITE, (Role.DEPT_MANAGER, Role.INTEGRATION), Reach.OWN_DEPARTMENT),
+    (Kind.DEPARTMENT, WRITE, (Role.DEPT_STAFF,), Reach.OWN_DEPARTMENT_SCHOOLS),
+    (Kind.DEPARTMENT, READ, (Role.EXECUTIVE, Role.STATE), Reach.DISTRICT),
+    (Kind.DEPARTMENT, READ, (Role.PRINCIPAL,), Reach.SCHOOLS),
+    # Shared student records are owned (written) by enrollment, and read by
+    # every department and program that serves the student, at the student's
+    # schools.
+    (Kind.STUDENT, WRITE, (Role.DEPT_MANAGER, Role.INTEGRATION), Reach.OWN_DEPARTMENT),
+    (Kind.STUDENT, WRITE, (Role.DEPT_STAFF,), Reach.OWN_DEPARTMENT_SCHOOLS),
+    (Kind.STUDENT, READ, (Role.EXECUTIVE, Role.STATE), Reach.DISTRICT),
+    (Kind.STUDENT, READ, (Role.PRINCIPAL, *DEPARTMENT_ROLES, *PROGRAM_ROLES), Reach.SCHOOLS),
+]
+
+# Which program role administers which sensitive data class.
+CLASS_ROLES: dict[str, tuple[str, ...]] = {
+    DataClass.MEALS: (Role.MEAL_PROGRAM,),
+    DataClass.DISABILITY: (Role.STUDENT_SERVICES,),
+    DataClass.HEALTH: (Role.NURSE,),
+}
+
+# Roles whose assignments must list schools (an empty list would mean "all").
+SCHOOL_BOUND_ROLES = (Role.DEPT_STAFF, Role.PRINCIPAL)
+# Roles that work within a department.
+DEPARTMENT_BOUND_ROLES = (Role.DEPT_MANAGER, Role.DEPT_STAFF, Role.INTEGRATION)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """How a model's rows relate to the policy.
+
+    ``district_path`` and ``school_path`` are ORM lookups from the model to a
+    district and a school (``"pk"`` when the model is one). ``department`` is
+    the code of the owning department for department and student records.
+    ``multi_valued`` marks paths that cross a to-many relation, which are
+    filtered through a subquery so rows are not repeated.
+    """
+
+    kind: str
+    district_path: str | None = "district"
+    school_path: str | None = None
+    department: str | None = None
+    multi_valued: bool = False
+    # A to-many relation whose absence makes a row visible to every holder of
+    # a grant (for example, users not yet given any role, so they can be).
+    unassigned_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    role: str
+    district_id: int | None
+    department_code: str | None = None
+    school_ids: frozenset[int] = frozenset()
+
+
+@dataclass
+class Scope:
+    """What one user may reach; built once per request from their assignments."""
+
+    assignments: list[Assignment] = field(default_factory=list)
+    is_superuser: bool = False
+
+    @property
+    def roles(self) -> set[str]:
+        return {a.role for a in self.assignments}
+
+    @property
+    def district_ids(self) -> set[int]:
+        return {a.district_id for a in self.assignments if a.district_id is not None}
+
+    @property
+    def spans_all_districts(self) -> bool:
+        return any(a.district_id is None for a in self.assignments)
+
+    def school_ids_for(self, *roles: str) -> set[int] | None:
+        """School ids reached by the given roles; ``None`` when unrestricted."""
+        ids: set[int] = set()
+        for a in self.assignments:
+            if a.role in roles:
+                if not a.school_ids:
+                    return None
+                ids |= a.school_ids
+        return ids
+
+    def data_classes(self) -> set[str]:
+        return {cls for cls, roles in CLASS_ROLES.items() if self.roles & set(roles)}
+
+    def sees(self, data_class: str) -> bool:
+        return data_class in self.data_classes()
+
+
+class NoScope(Scope):
+    """The scope of an anonymous visitor: nothing."""
+
+
+def load_assignments(user) -> list[Assignment]:
+    loader = import_string(settings.OPS_ASSIGNMENT_LOADER)
+    return list(loader(user))
+
+
+def scope_for(user) -> Scope:
+    """The user's scope, cached on the user object for the rest of the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NoScope()
+    cached = getattr(user, "_ops_scope", None)
+    if cached is None:
+        cached = Scope(assignments=load_assignments(user), is_superuser=user.is_superuser)
+        user._ops_scope = cached
+    return cached
+
+
+def forget_scope(user) -> None:
+    """Drop a cached scope after the user's assignments change."""
+    if hasattr(user, "_ops_scope"):
+        del user._ops_scope
+
+
+def rule_for(model: type[Model]) -> AccessRule:
+    try:
+        return model.access
+    except AttributeError:
+        raise TypeError(f"{model.__name__} declares no access rule") from None
+
+
+def _grants(scope: Scope, rule: AccessRule, action: str):
+    """Yield (assignment, reach) pairs that grant ``action`` on ``rule``'s kind."""
+    for kind, actions, roles, reach in RULES:
+        if kind != rule.kind or action not in actions:
+            continue
+        for assignment in scope.assignments:
+            if assignment.role not in roles:
+                continue
+            if reach in (Reach.OWN_DEPARTMENT, Reach.OWN_DEPARTMENT_SCHOOLS):
+                if assignment.department_code is None or assignment.department_code != rule.department:
+                    continue
+            yield assignment, reach
+
+
+def can(user, model: type[Model], action: str) -> bool:
+    """Whether the user may perform ``action`` on at least some rows of ``model``."""
+    scope = scope_for(user)
+    if scope.is_superuser:
+        return action == Action.VIEW or rule_for(model).kind != Kind.AUDIT
+    return any(True for _ in _grants(scope, rule_for(model), action))
+
+
+def _path_q(path: str, values) -> Q:
+    return Q(**{f"{path}__in": sorted(values)})
+
+
+def _assignment_q(model, rule: AccessRule, assignment: Assignment, reach: Reach) -> Q:
+    district_q = Q()
+    if assignment.district_id is not None:
+        district_q = Q(**{rule.district_path: assignment.district_id})
+    if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or rule.school_path is None:
+        return district_q
+    if not assignment.school_ids:
+        return district_q
+    return district_q & _path_q(rule.school_path, assignment.school_ids)
+
+
+def filter_for(user, model: type[Model], action: str) -> Q | None:
+    """The filter that limits ``model``'s rows to what ``user`` may ``action``.
+
+    Returns ``None`` when every row is allowed, and a filter matching nothing
+    when none is.
+    """
+    scope = scope_for(user)
+    rule = rule_for(model)
+    if scope.is_superuser:
+        return None if can(user, model, action) else Q(pk__in=[])
+    parts = [_assignment_q(model, rule, a, reach) for a, reach in _grants(scope, rule, action)]
+    if not parts:
+        return Q(pk__in=[])
+    if any(not part for part in parts):  # an empty Q: no limit at all
+        return None
+    combined = reduce(or_, parts)
+    if rule.unassigned_path:
+        combined |= Q(**{f"{rule.unassigned_path}__isnull": True})
+    if rule.multi_valued:
+        return Q(pk__in=model._base_manager.filter(combined).values("pk"))
+    return combined
+
+
+def hidden_fields(user, model: type[Model]) -> set[str]:
+    """Names of the model's sensitive fields this user may not see per record."""
+    sensitive = getattr(model, "sensitive_fields", {})
+    if not sensitive:
+        return set()
+    classes = scope_for(user).data_classes()
+    return {name for name, data_class in sensitive.items() if data_class not in classes}
+
+
+def assignment_problems(role: str, district_id, department_code, school_ids) -> dict[str, str]:
+    """Field errors for an assignment that would not make sense under the rules."""
+    from django.utils.translation import gettext as _
+
+    problems: dict[str, str] = {}
+    if district_id is None and role != Role.STATE:
+        problems["district"] = _("Only a state role may span every district.")
+    if role in DEPARTMENT_BOUND_ROLES and not department_code:
+        problems["department"] = _("This role works within a department; choose one.")
+    if role not in DEPARTMENT_BOUND_ROLES and department_code:
+        problems["department"] = _("This role is not tied to a department; leave it empty.")
+    if role in SCHOOL_BOUND_ROLES and not school_ids:
+        problems["schools"] = _("This role needs at least one school.")
+    return problems

@@ -1,0 +1,4 @@
+from .pages import pages
+
+app_name = "core"
+urlpatterns = pages.urlpatterns("core")

@@ -1,0 +1,37 @@
+from django import forms
+from django.utils.translation import gettext as _
+
+from core import policy
+from core.forms import RecordForm
+
+from .models import RoleAssignment, SchoolProfile
+from .choices import GRADE_CODES
+
+
+class RoleAssignmentForm(RecordForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "role", "district", "department", "schools", "title", "is_active"]
+        widgets = {"schools": forms.SelectMultiple(attrs={"size": 8})}
+
+    def clean(self):
+        data = super().clean()
+        department = data.get("department")
+        problems = policy.assignment_problems(
+            data.get("role"), getattr(data.get("district"), "pk", None), department.code if department else None,
+            [s.pk for s in data.get("schools") or []],
+        )
+        schools = data.get("schools") or []
+        district = data.get("district")
+        if district and any(s.district_id != district.pk for s in schools):
+            problems["schools"] = _("Every school must belong to the assignment's district.")
+        for name, message in problems.items():
+            self.add_error(name, message)
+        return data
+
+
+class SchoolProfileForm(RecordForm):
+    class Meta:
+        model = SchoolProfile
+        fields = ["school", "school_year", "grades_offered", "title_i_status", "nslp_status", "virtual_status", "shared_time"]
+        help_texts = {"grades_offered": _("Codes: %(codes)s") % {"codes": " ".join(GRADE_CODES)}}
