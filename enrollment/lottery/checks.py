@@ -108,8 +108,7 @@ def category_violations(
             inside = [a for a in held if result.assignments[a.id].category == category.name]
             if len(inside) > category.seats:
                 problems.append(
-                    f"program {pid!r} category {category.name!r} holds {len(inside)} "
-                    f"for {category.seats} seats"
+                    f"program {pid!r} category {category.name!r} holds {len(inside)} for {category.seats} seats"
                 )
             for a in inside:
                 if not _eligible(category, a):
@@ -139,6 +138,6 @@ def blocking_pairs(
         x = result.assignments[a.id]
         better = a.choices if x is None else a.choices[: x.rank - 1]
         for pid in better:
-            if a.id in choose(programs[pid], held.get(pid, []) + [a], result):
+            if a.id in choose(programs[pid], [*held.get(pid, []), a], result):
                 pairs.append((a.id, pid))
     return pairs

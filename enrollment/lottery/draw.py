@@ -112,12 +112,7 @@ def draw(market: Market, seed: int | str) -> Tiebreak:
             lot_keys[a][m & mask] = pos * n + a
     pids = market.program_ids
     if market.preassigned is None:
-        numbers = {
-            ids[a]: {pids[p]: k // n + 1 for p, k in zip(ch, lot_keys[a])}
-            for a, ch in enumerate(choices)
-        }
+        numbers = {ids[a]: {pids[p]: k // n + 1 for p, k in zip(ch, lot_keys[a])} for a, ch in enumerate(choices)}
     else:
-        numbers = {
-            ids[a]: {pids[p]: market.preassigned[a][p] for p in ch} for a, ch in enumerate(choices)
-        }
+        numbers = {ids[a]: {pids[p]: market.preassigned[a][p] for p in ch} for a, ch in enumerate(choices)}
     return Tiebreak(lot_keys, numbers)

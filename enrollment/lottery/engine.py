@@ -38,7 +38,7 @@ class Placement:
     rejected them.
     """
 
-    __slots__ = ("program", "category", "proposals")
+    __slots__ = ("category", "program", "proposals")
 
     def __init__(self, program: list[int], category: list[int], proposals: list[int]) -> None:
         self.program = program

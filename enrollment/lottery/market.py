@@ -116,15 +116,12 @@ def _validate_program(program: Program) -> None:
             raise ValueError(f"program {pid!r} names seat category {c.name!r} more than once")
         names.add(c.name)
         if type(c.seats) is not int:
-            raise ValueError(
-                f"program {pid!r} category {c.name!r} seats must be an int, got {c.seats!r}"
-            )
+            raise ValueError(f"program {pid!r} category {c.name!r} seats must be an int, got {c.seats!r}")
         if c.seats < 0:
             raise ValueError(f"program {pid!r} category {c.name!r} has negative seats ({c.seats})")
         if not (c.eligible_ids or c.flag or c.open_to_all):
             raise ValueError(
-                f"program {pid!r} category {c.name!r} says nobody is eligible: "
-                "give eligible_ids, a flag or open_to_all"
+                f"program {pid!r} category {c.name!r} says nobody is eligible: give eligible_ids, a flag or open_to_all"
             )
         if c.flag is not None and not isinstance(c.flag, str):
             raise ValueError(f"program {pid!r} category {c.name!r} flag must be a str")
@@ -198,14 +195,14 @@ def compile_market(
     for a in applicants:
         aid = a.id
         ch = a.choices
-        if type(ch) is not tuple and type(ch) is not list and (
-            isinstance(ch, (str, bytes)) or not isinstance(ch, Sequence)
+        if (
+            type(ch) is not tuple
+            and type(ch) is not list
+            and (isinstance(ch, (str, bytes)) or not isinstance(ch, Sequence))
         ):
             raise ValueError(f"applicant {aid!r} choices must be a list or tuple of program ids")
         if len(ch) > max_choices:
-            raise ValueError(
-                f"applicant {aid!r} ranks {len(ch)} programs; at most {max_choices} are allowed"
-            )
+            raise ValueError(f"applicant {aid!r} ranks {len(ch)} programs; at most {max_choices} are allowed")
         idx = [get_prog(c, -1) for c in ch]
         if -1 in idx:
             bad = ch[idx.index(-1)]
@@ -226,20 +223,14 @@ def compile_market(
             for pid, value in prios.items():
                 i = get_prog(pid, -1)
                 if i < 0 or i not in ranked:
-                    raise ValueError(
-                        f"applicant {aid!r} has a priority at program {pid!r}, which they did not rank"
-                    )
+                    raise ValueError(f"applicant {aid!r} has a priority at program {pid!r}, which they did not rank")
                 if type(value) is not int:
-                    raise ValueError(
-                        f"applicant {aid!r} priority at program {pid!r} must be an int, got {value!r}"
-                    )
+                    raise ValueError(f"applicant {aid!r} priority at program {pid!r} must be an int, got {value!r}")
                 if value:
                     by_index[i] = value
                     if value > top:
                         top = value
-            prio_items = sorted(
-                ([program_ids[i], v] for i, v in by_index.items()), key=lambda kv: id_key(kv[0])
-            )
+            prio_items = sorted(([program_ids[i], v] for i, v in by_index.items()), key=lambda kv: id_key(kv[0]))
             raw_priorities.append(by_index or None)
         else:
             raw_priorities.append(None)
@@ -258,8 +249,7 @@ def compile_market(
                     i = get_prog(pid, -1)
                     if i < 0 or i not in idx:
                         raise ValueError(
-                            f"applicant {aid!r} has a lottery number at program {pid!r}, "
-                            "which they did not rank"
+                            f"applicant {aid!r} has a lottery number at program {pid!r}, which they did not rank"
                         )
                     if not _is_number(value):
                         raise ValueError(
@@ -269,18 +259,13 @@ def compile_market(
                     per[i] = value
                 if len(per) != len(idx):
                     lacking = next(ch[k] for k, i in enumerate(idx) if i not in per)
-                    raise ValueError(
-                        f"applicant {aid!r} has no lottery number at ranked program {lacking!r}"
-                    )
+                    raise ValueError(f"applicant {aid!r} has no lottery number at ranked program {lacking!r}")
                 preassigned.append(per)
-                lot_record = sorted(
-                    ([program_ids[i], v] for i, v in per.items()), key=lambda kv: id_key(kv[0])
-                )
+                lot_record = sorted(([program_ids[i], v] for i, v in per.items()), key=lambda kv: id_key(kv[0]))
             else:
                 if not _is_number(lot):
                     raise ValueError(
-                        f"applicant {aid!r}: single tie-breaking needs one finite lottery "
-                        f"number, got {lot!r}"
+                        f"applicant {aid!r}: single tie-breaking needs one finite lottery number, got {lot!r}"
                     )
                 preassigned.append(lot)
                 lot_record = lot
@@ -350,17 +335,14 @@ def compile_market(
     )
 
 
-def _check_unique_lottery(
-    preassigned: list, applicant_ids: list[Id], program_ids: list[Id], multiple: bool
-) -> None:
+def _check_unique_lottery(preassigned: list, applicant_ids: list[Id], program_ids: list[Id], multiple: bool) -> None:
     if not multiple:
         seen: dict[float, Id] = {}
         for aid, value in zip(applicant_ids, preassigned):
             other = seen.setdefault(value, aid)
             if other != aid:
                 raise ValueError(
-                    f"applicants {other!r} and {aid!r} share lottery number {value!r}; "
-                    "lottery numbers must be distinct"
+                    f"applicants {other!r} and {aid!r} share lottery number {value!r}; lottery numbers must be distinct"
                 )
         return
     seen_at: dict[tuple[int, float], Id] = {}
@@ -380,9 +362,9 @@ def canonical_json(document: object) -> bytes:
     JSON with sorted object keys, no whitespace, ASCII escapes, and no NaN or
     infinity; records inside are already sorted by id.
     """
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode("ascii")
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode(
+        "ascii"
+    )
 
 
 def input_hash(
@@ -393,6 +375,4 @@ def input_hash(
     max_choices: int = MAX_CHOICES,
 ) -> str:
     """SHA-256 hex digest of the canonical inputs (validating them on the way)."""
-    return compile_market(
-        applicants, programs, tie_breaking=tie_breaking, max_choices=max_choices
-    ).input_hash
+    return compile_market(applicants, programs, tie_breaking=tie_breaking, max_choices=max_choices).input_hash

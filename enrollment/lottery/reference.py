@@ -36,10 +36,7 @@ def matching_inputs(
     for program in programs:
         live = [c for c in _fill_order(program) if c.seats > 0]
         if len(live) > 1:
-            raise ValueError(
-                f"program {program.id!r} has {len(live)} seat categories; "
-                "the reference applies to one"
-            )
+            raise ValueError(f"program {program.id!r} has {len(live)} seat categories; the reference applies to one")
         if live:
             single[program.id] = live[0]
     residents: dict[Id, list[Id]] = {}
@@ -60,9 +57,7 @@ def matching_inputs(
     return residents, hospitals, capacities
 
 
-def build_game(
-    residents: dict[Id, list[Id]], hospitals: dict[Id, list[Id]], capacities: dict[Id, int]
-):
+def build_game(residents: dict[Id, list[Id]], hospitals: dict[Id, list[Id]], capacities: dict[Id, int]):
     """The ``matching`` HospitalResident game (its input checks included)."""
     from matching.games import HospitalResident
 
@@ -77,9 +72,7 @@ def solve_game(game) -> dict[Id, Id]:
     return {r.name: h.name for h, rs in matching.items() for r in rs}
 
 
-def with_deep_stack(
-    func: Callable[[], T], *, stack_mb: int = 512, recursion_limit: int = 1_000_000
-) -> T:
+def with_deep_stack(func: Callable[[], T], *, stack_mb: int = 512, recursion_limit: int = 1_000_000) -> T:
     """Call ``func`` in a thread with a large stack and recursion limit.
 
     ``matching`` deep-copies its players, and the copy recurses through
@@ -91,7 +84,7 @@ def with_deep_stack(
     def target() -> None:
         try:
             outcome["value"] = func()
-        except BaseException as exc:  # re-raised in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             outcome["error"] = exc
 
     old_limit = sys.getrecursionlimit()

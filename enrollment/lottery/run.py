@@ -36,18 +36,14 @@ def run_lottery(
     Raises ``ValueError`` on invalid input (see :func:`compile_market`).
     """
     check_seed(seed)
-    market = compile_market(
-        applicants, programs, tie_breaking=tie_breaking, max_choices=max_choices
-    )
+    market = compile_market(applicants, programs, tie_breaking=tie_breaking, max_choices=max_choices)
     tiebreak = draw(market, seed)
     placement = solve(market, tiebreak)
     return build_result(market, tiebreak, placement, seed)
 
 
 @gc_paused
-def build_result(
-    market: Market, tiebreak: Tiebreak, placement: Placement, seed: int | str
-) -> LotteryResult:
+def build_result(market: Market, tiebreak: Tiebreak, placement: Placement, seed: int | str) -> LotteryResult:
     """Turn solver output into a :class:`LotteryResult` keyed by ids."""
     ids = market.applicant_ids
     pids = market.program_ids
@@ -126,9 +122,7 @@ def build_result(
     )
 
 
-def summarize(
-    assignments: dict[Id, Assignment | None], applicant_ids: Collection[Id] | None = None
-) -> Summary:
+def summarize(assignments: dict[Id, Assignment | None], applicant_ids: Collection[Id] | None = None) -> Summary:
     """Match, first-choice and top-3 figures over ``applicant_ids`` (default: all).
 
     Use it for a student group: pass the ids of the group's applicants.

@@ -65,10 +65,7 @@ def synthetic_market(
     zone_of_program = [i * n_zones // max(n_programs, 1) for i in range(n_programs)]
     cum_by_zone = []
     for z in range(n_zones):
-        weights = [
-            w * (zone_preference if zone_of_program[i] == z else 1.0)
-            for i, w in enumerate(popularity)
-        ]
+        weights = [w * (zone_preference if zone_of_program[i] == z else 1.0) for i, w in enumerate(popularity)]
         cum_by_zone.append(list(accumulate(weights)))
 
     total_seats = round(seat_ratio * n_applicants)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
-Id = Union[str, int]
+Id = str | int
 """An applicant or program identifier."""
 
-LotteryValue = Union[int, float]
+LotteryValue = int | float
 """A preassigned lottery number; lower numbers are served first."""
 
 TieBreaking = Literal["single", "multiple"]

@@ -39,10 +39,7 @@ def naive_deferred_acceptance(applicants, programs, result: LotteryResult):
                     free.append(a.id)
             held[pid] = chosen
         free = [aid for aid in free if nxt[aid] < len(by_id[aid].choices)]
-    return {
-        a.id: ((where[a.id], held[where[a.id]][a.id]) if a.id in where else None)
-        for a in applicants
-    }
+    return {a.id: ((where[a.id], held[where[a.id]][a.id]) if a.id in where else None) for a in applicants}
 
 
 def classical_blocking_pairs(applicants, programs, result: LotteryResult):
@@ -63,8 +60,6 @@ def classical_blocking_pairs(applicants, programs, result: LotteryResult):
         better = a.choices if x is None else a.choices[: x.rank - 1]
         for pid in better:
             mine = order_key(result, a, pid)
-            if len(holders[pid]) < seats[pid] or any(
-                order_key(result, h, pid) > mine for h in holders[pid]
-            ):
+            if len(holders[pid]) < seats[pid] or any(order_key(result, h, pid) > mine for h in holders[pid]):
                 pairs.append((a.id, pid))
     return pairs

@@ -21,9 +21,7 @@ from enrollment.lottery.checks import order_key
 from .helpers import classical_blocking_pairs, naive_deferred_acceptance
 from .strategies import markets
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 seeds = st.one_of(st.integers(-(2**64), 2**64), st.text(min_size=1, max_size=8))
 tie_breakings = st.sampled_from(["single", "multiple"])
 
@@ -79,10 +77,7 @@ def test_matches_naive_deferred_acceptance(market, seed, tie_breaking):
     applicants, programs = market
     result = run_lottery(applicants, programs, seed=seed, tie_breaking=tie_breaking)
     expected = naive_deferred_acceptance(applicants, programs, result)
-    got = {
-        aid: (None if x is None else (x.program, x.category))
-        for aid, x in result.assignments.items()
-    }
+    got = {aid: (None if x is None else (x.program, x.category)) for aid, x in result.assignments.items()}
     assert got == expected
 
 
@@ -100,9 +95,7 @@ def test_equals_matching_package_student_optimal(market, seed, tie_breaking):
 
 @SETTINGS
 @given(markets(), seeds, tie_breakings)
-def test_waitlists_hold_everyone_who_ranked_the_program_higher_in_order(
-    market, seed, tie_breaking
-):
+def test_waitlists_hold_everyone_who_ranked_the_program_higher_in_order(market, seed, tie_breaking):
     applicants, programs = market
     result = run_lottery(applicants, programs, seed=seed, tie_breaking=tie_breaking)
     for program in programs:
@@ -110,10 +103,7 @@ def test_waitlists_hold_everyone_who_ranked_the_program_higher_in_order(
             a
             for a in applicants
             if program.id in a.choices
-            and (
-                result.assignments[a.id] is None
-                or a.choices.index(program.id) + 1 < result.assignments[a.id].rank
-            )
+            and (result.assignments[a.id] is None or a.choices.index(program.id) + 1 < result.assignments[a.id].rank)
         ]
         above.sort(key=lambda a: order_key(result, a, program.id))
         assert result.waitlists[program.id] == tuple(a.id for a in above)
