@@ -35,6 +35,10 @@ from .routes import build_routes, lns_routes
 #: Work units (LNS iterations times visits squared) per second on a 2-core
 #: development machine; the budget uses a safety margin below this.
 WORK_PER_SECOND = 4.0e6
+GENERATE_OVERHEAD = 2000.0
+FLOW_OVERHEAD = 4000.0
+#: Rerouting stops after this many rounds in a row that found no new option.
+SATURATED = 40
 CAP_FRACTIONS = (0.55, 0.65, 0.72, 0.78, 0.84, 0.88, 0.92, 0.96, 1.0)
 
 
@@ -97,7 +101,8 @@ class Planner:
             alone = np.array([inst.cases[k].dwell[i] + inst.cases[k].time[i][-1]
                               for i in range(len(idx))])
             latest = inst.bell[k] - alone
-            self.fed_possible.append(bool((inst.reach[:, idx] <= latest[None, :]).any()))
+            self.fed_possible.append(
+                bool(len(idx)) and bool((inst.reach[:, idx] <= latest[None, :]).any()))
 
     # -- options -------------------------------------------------------------
     def add_option(self, k: int, local_routes: list[list[int]]) -> int | None:
@@ -121,7 +126,7 @@ class Planner:
         case = self.inst.cases[k]
         routes = start if start is not None else build_routes(case, limit, self.rng, noise=noise)
         routes = lns_routes(case, routes, limit, self.rng, iterations)
-        self.budget.spend(iterations * max(1, case.n) ** 2)
+        self.budget.spend(iterations * max(1, case.n) ** 2 + GENERATE_OVERHEAD)
         return self.add_option(k, routes)
 
     def initial_options(self, fraction: float) -> None:
@@ -132,6 +137,9 @@ class Planner:
         share = fraction / max(1.0, float(np.mean(caps_per_school)))
         for k in range(inst.ns):
             case = inst.cases[k]
+            if case.n == 0:
+                self.add_option(k, [])
+                continue
             base = case.ride_limit()
             iterations = self.lns_iterations(k, share)
             base_routes = None
@@ -159,7 +167,7 @@ class Planner:
         supply = np.array([o.size for o in opts])
         compat = np.concatenate([o.compat for o in opts])
         routes = int(supply.sum())
-        self.budget.spend(routes * 40)
+        self.budget.spend(routes * 40 + FLOW_OVERHEAD)
         return routes - max_chain_links(supply, compat), sum(o.duration for o in opts)
 
     def local_search(self, choice: list[int], schools=None) -> tuple[list[int], tuple]:
@@ -198,7 +206,7 @@ class Planner:
         supply[k] = 0
         others = [o.compat for j, o in enumerate(opts) if j != k]
         compat = np.concatenate(others) if others else np.zeros((0, inst.ns), dtype=bool)
-        self.budget.spend(len(compat) * 80)
+        self.budget.spend(len(compat) * 80 + 2 * FLOW_OVERHEAD)
         return spare_schools(supply, compat)
 
     def targeted_limits(self, k: int, free: np.ndarray, slack: float) -> list[float]:
@@ -216,9 +224,10 @@ class Planner:
         candidates = [k for k in range(inst.ns) if self.fed_possible[k]]
         if not candidates:
             return choice, best
-        rounds = 0
-        while not self.budget.exhausted() and self.budget.used < self.budget.total:
+        rounds = stale = 0
+        while not self.budget.exhausted() and stale < SATURATED:
             rounds += 1
+            stale += 1
             k = self.rng.choice(candidates)
             free = self.free_predecessors(choice, k)
             slack = self.rng.choice((0.0, 60.0, 180.0, 400.0))
@@ -227,6 +236,7 @@ class Planner:
             idx = self.generate(k, limit, iterations, noise=0.2)
             if idx is None:
                 continue
+            stale = 0
             old = choice[k]
             choice[k] = idx
             value = self.evaluate(choice)

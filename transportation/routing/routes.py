@@ -294,6 +294,8 @@ def lns_routes(case: SchoolCase, routes: list[list[int]], limit: list[float],
     best_cost = cost(best, best_d)
     cur, cur_d, cur_cost = [list(r) for r in best], list(best_d), best_cost
     n = case.n
+    if n < 2:
+        iterations = 0
     temperature = 30.0
     for it in range(iterations):
         rs = [list(r) for r in cur]
@@ -307,7 +309,7 @@ def lns_routes(case: SchoolCase, routes: list[list[int]], limit: list[float],
             removed = rs.pop(k)
             ds.pop(k)
         else:
-            q = max(2, min(n, int(rng.uniform(0.1, 0.35) * n) + 1))
+            q = min(n, max(2, int(rng.uniform(0.1, 0.35) * n) + 1))
             if mode < 0.7:
                 seed = rng.randrange(n)
                 near = sorted(range(n), key=lambda v: case.time[seed][v])
