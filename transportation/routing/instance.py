@@ -103,4 +103,4 @@ def compat_matrix(inst: Instance, routes: list[RouteInfo]) -> np.ndarray:
         return np.zeros((0, inst.ns), dtype=bool)
     first = np.array([r.first for r in routes])
     latest = np.array([inst.bell[r.school] - r.duration for r in routes])
-    return inst.reach[:, first].T <= latest[:, None] + EPS
+    return latest[:, None] + EPS >= inst.reach[:, first].T

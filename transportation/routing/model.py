@@ -141,5 +141,5 @@ def parse_bell(value: str) -> float:
 
 
 def format_clock(seconds: float) -> str:
-    total = int(round(seconds))
+    total = round(seconds)
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"

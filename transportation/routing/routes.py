@@ -13,6 +13,7 @@ the caller wants routes short enough to follow another school's bell.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ class SchoolCase:
     def duration(self, seq) -> float:
         t = self.time
         total = 0.0
-        for a, b in zip(seq, seq[1:]):
+        for a, b in itertools.pairwise(seq):
             total += t[a][b]
         total += t[seq[-1]][self.n]
         for v in seq:
@@ -87,7 +88,7 @@ def savings_routes(case: SchoolCase, limit: list[float], rng: random.Random,
         for v in rb:
             route_of[v] = a
         del routes[b], load[b], dur[b]
-    return [r for r in routes.values()]
+    return list(routes.values())
 
 
 def _best_order(case: SchoolCase, seq: list[int], limit: list[float]) -> list[int]:
@@ -297,7 +298,7 @@ def lns_routes(case: SchoolCase, routes: list[list[int]], limit: list[float],
     if n < 2:
         iterations = 0
     temperature = 30.0
-    for it in range(iterations):
+    for _it in range(iterations):
         rs = [list(r) for r in cur]
         ds = list(cur_d)
         mode = rng.random()

@@ -8,8 +8,8 @@ from transportation.routing.model import Params, Pickup, Problem, Route, School,
 
 
 def tiny_params(**overrides) -> Params:
-    values = dict(capacity=10, speed=10.0, stop_time=10.0, stop_time_per_student=1.0,
-                  unload_time=60.0, max_ride=600.0, depot=(0.0, 0.0))
+    values = {"capacity": 10, "speed": 10.0, "stop_time": 10.0, "stop_time_per_student": 1.0,
+                  "unload_time": 60.0, "max_ride": 600.0, "depot": (0.0, 0.0)}
     values.update(overrides)
     return Params(**values)
 

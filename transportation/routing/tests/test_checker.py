@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from transportation.routing.checker import check_solution
-from transportation.routing.model import Problem, School, Stop
+from transportation.routing.model import Problem, Stop
 
 from .factories import route, solution, two_school_problem
 
@@ -103,7 +103,7 @@ def test_stop_that_fits_one_bus_split_in_two():
 def test_big_stop_may_be_split():
     problem = two_school_problem()
     big = Stop("B3", 3000.0, 200.0, "B", 15)
-    problem = Problem(problem.schools, problem.stops + (big,), problem.params)
+    problem = Problem(problem.schools, (*problem.stops, big), problem.params)
     plan = solution([route("A", "A1", "A2", problem=problem),
                      route("B", "B1", "B2", problem=problem)],
                     [route("B", "B3", shares=[10])], [route("B", "B3", shares=[5])])

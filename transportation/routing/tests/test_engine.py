@@ -18,9 +18,9 @@ def set_partitions(items):
         return
     head, rest = items[0], items[1:]
     for partition in set_partitions(rest):
-        yield [[head]] + partition
+        yield [[head], *partition]
         for i in range(len(partition)):
-            yield partition[:i] + [[head] + partition[i]] + partition[i + 1:]
+            yield [*partition[:i], [head] + partition[i], *partition[i + 1:]]
 
 
 def brute_force_buses(problem: Problem) -> int:
@@ -68,7 +68,7 @@ def brute_force_buses(problem: Problem) -> int:
                     expand(plans_left[1:], chosen + acc)
                     return
                 for r in slots[0]:
-                    pick(slots[1:], acc + [r])
+                    pick(slots[1:], [*acc, r])
             pick(plan, [])
 
     expand(per_school, [])
@@ -127,7 +127,7 @@ def test_big_stop_is_split_into_bus_loads():
 
 def test_school_without_stops_is_fine():
     problem = two_school_problem()
-    problem = Problem(problem.schools + (School("C", 0.0, 0.0, 9 * 3600.0),), problem.stops,
+    problem = Problem((*problem.schools, School("C", 0.0, 0.0, 9 * 3600.0)), problem.stops,
                       problem.params)
     result = solve(problem, time_limit=1)
     assert result.report.ok

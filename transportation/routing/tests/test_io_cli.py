@@ -40,7 +40,7 @@ def test_reads_the_benchmark_layout(tmp_path):
     problem = read_problem(*write(tmp_path), Params(max_ride=600))
     assert [s.id for s in problem.schools] == ["A", "B"]
     assert problem.schools[1].bell == 8 * 3600
-    assert [(s.id, s.school, s.students) for s in problem.stops][0] == ("A1", "A", 4)
+    assert next((s.id, s.school, s.students) for s in problem.stops) == ("A1", "A", 4)
 
 
 def test_missing_columns_are_named(tmp_path):
