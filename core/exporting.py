@@ -49,7 +49,7 @@ def export_response(pages, user, queryset, fmt: str):
     queryset = queryset.select_related(*related)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{pages.model_name}-{stamp}.{fmt}"
-    if pages.model.student_level:
+    if getattr(pages.model, "student_level", False):
         count = queryset.count()
         audit.log_disclosure(
             actor=user, channel=Disclosure.Channel.EXPORT, what=f"{pages.model._meta.verbose_name_plural} ({fmt})",

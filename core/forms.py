@@ -17,7 +17,7 @@ class RecordForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if self.instance and self.instance.pk:
+        if self.instance and self.instance.pk and hasattr(self.instance, "version"):
             self.fields["version"].initial = self.instance.version
         for name, form_field in self.fields.items():
             queryset = getattr(form_field, "queryset", None)

@@ -27,7 +27,7 @@ class UserForm(RecordForm):
 
     def save(self, commit=True):
         user = super().save(commit=False)
-        if not user.pk and not user.has_usable_password():
+        if not user.pk and not user.password:
             user.set_unusable_password()
         if commit:
             user.save()

@@ -1,5 +1,6 @@
 from rest_framework import mixins, viewsets
 
+from core import services
 from core.filtersets import ApiTokenFilterSet, AuditEntryFilterSet, DisclosureFilterSet, UserFilterSet
 from core.models import ApiToken, AuditEntry, Disclosure, User
 
@@ -12,6 +13,12 @@ class UserViewSet(RestrictedModelViewSet):
     serializer_class = s.UserSerializer
     filterset_class = UserFilterSet
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
+
+    def perform_create(self, serializer):
+        data, _m2m = self._split(serializer)
+        user = User(**data)
+        user.set_unusable_password()  # people set their own through a reset; integrations use tokens
+        serializer.instance = services.record_save(actor=self.request.user, instance=user)
 
 
 class ReadOnlyRestrictedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
