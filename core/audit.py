@@ -28,8 +28,9 @@ def _plain(value):
 def snapshot(instance: models.Model) -> dict:
     """The instance's stored values, by field name, in JSON-safe form."""
     values = {}
+    skipped = SKIPPED_FIELDS | set(getattr(instance, "audit_exclude", ()))
     for f in instance._meta.concrete_fields:
-        if f.name in SKIPPED_FIELDS or f.primary_key:
+        if f.name in skipped or f.primary_key:
             continue
         values[f.name] = _plain(getattr(instance, f.attname))
     return values

@@ -15,12 +15,16 @@ EXCLUDED = {"created_by", "version"}
 
 
 def export_columns(pages, user) -> list[models.Field]:
-    hidden = policy.hidden_fields(user, pages.model)
-    return [
-        f for f in pages.model._meta.concrete_fields
-        if f.name not in hidden and f.name not in EXCLUDED and not getattr(f, "key_hash_field", False)
-        and f.name != "key_hash"
-    ]
+    """The id, then the page's fields and list columns, less what the user may not see."""
+    hidden = policy.hidden_fields(user, pages.model) | set(getattr(pages.model, "audit_exclude", ()))
+    concrete = {f.name: f for f in pages.model._meta.concrete_fields}
+    names = ["id", *pages.fields, *pages.list_columns]
+    seen, columns = set(), []
+    for name in names:
+        if name in concrete and name not in seen and name not in hidden and name not in EXCLUDED:
+            seen.add(name)
+            columns.append(concrete[name])
+    return columns
 
 
 def _value(obj, f: models.Field):

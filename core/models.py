@@ -46,6 +46,7 @@ class User(AbstractUser):
     )
 
     objects = UserManager()
+    audit_exclude = ("password", "last_login")
     # Users are reached through the districts of their role assignments; a user
     # not yet given any role is visible to every administrator so they can be
     # assigned one.
@@ -217,6 +218,7 @@ class ApiToken(TrackedModel):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
     objects = ApiTokenQuerySet.as_manager()
+    audit_exclude = ("key_hash", "last_used_at")
     access = policy.AccessRule(kind=Kind.ACCESS, district_path="user__role_assignments__district", multi_valued=True)
 
     class Meta:

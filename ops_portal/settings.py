@@ -185,6 +185,9 @@ SPECTACULAR_SETTINGS = {
 # Where the access policy reads a user's role assignments (core knows no app).
 OPS_ASSIGNMENT_LOADER = "district.models.assignments_for_user"
 
+# The sign-in page lists the demo accounts (make run); never in production.
+OPS_SHOW_DEMO_LOGINS = env.bool("OPS_SHOW_DEMO_LOGINS", default=DEBUG)
+
 # Rows per page on list pages, and the small-cell suppression threshold.
 OPS_PAGE_SIZE = 50
 OPS_SMALL_CELL = env.int("OPS_SMALL_CELL", default=10)
