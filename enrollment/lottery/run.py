@@ -50,14 +50,15 @@ def build_result(market: Market, tiebreak: Tiebreak, placement: Placement, seed:
     cats = market.categories
     choices = market.choices
     program, category, proposals = placement.program, placement.category, placement.proposals
-    nn = len(ids) * len(ids)
+    n = len(ids)
+    nn = n * n
     prank = market.priority_rank
     dflt = market.default_rank
     lot_keys = tiebreak.lot_keys
     single = market.tie_breaking == "single"
 
     assignments: dict[Id, Assignment | None] = {}
-    waiting: list[list[tuple[int, int]]] = [[] for _ in pids]
+    waiting: list[list[int]] = [[] for _ in pids]
     for a, aid in enumerate(ids):
         p = program[a]
         reached = proposals[a]
@@ -75,13 +76,13 @@ def build_result(market: Market, tiebreak: Tiebreak, placement: Placement, seed:
             p = ch[ptr]
             rank = dflt if pr is None else pr.get(p, dflt)
             lk = lot_keys[a] if single else lot_keys[a][ptr]
-            # The same strict order the solver used at this program.
-            waiting[p].append((rank * nn + lk, a))
+            # The solver's key at this program: its strict order, and key % n is `a`.
+            waiting[p].append(rank * nn + lk)
 
     waitlists: dict[Id, tuple[Id, ...]] = {}
     for p, entries in enumerate(waiting):
         entries.sort()
-        waitlists[pids[p]] = tuple(ids[a] for _, a in entries)
+        waitlists[pids[p]] = tuple([ids[k % n] for k in entries])
 
     applicants_at = [0] * len(pids)
     first_at = [0] * len(pids)
