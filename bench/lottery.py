@@ -78,7 +78,7 @@ def _matching_child(conn, residents, hospitals, capacities) -> None:
 
     try:
         conn.send(("ok", with_deep_stack(work)))
-    except Exception as exc:  # reported to the parent, which prints it
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which prints it
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
@@ -200,9 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     small, large = ((5_000, 70), (20_000, 200)) if args.quick else ((20_000, 200), (71_000, 700))
     report = {
-        "compare": compare(
-            *small, repeat=args.repeat, timeout=args.matching_timeout, skip_matching=args.skip_matching
-        ),
+        "compare": compare(*small, repeat=args.repeat, timeout=args.matching_timeout, skip_matching=args.skip_matching),
         "scale": scale(*large, repeat=args.repeat),
     }
     if args.json:
