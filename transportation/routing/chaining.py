@@ -39,6 +39,27 @@ def max_chain_links(supply: np.ndarray, compat: np.ndarray) -> int:
     return int(maximum_flow(graph, source, sink, method="dinic").flow_value)
 
 
+def leftover_supply(supply: np.ndarray, compat: np.ndarray,
+                    release: np.ndarray | None = None) -> np.ndarray:
+    """Per school, buses unused by one maximum chaining, plus those feeding ``release`` rows."""
+    ns = compat.shape[1]
+    if compat.shape[0] == 0 or not compat.any():
+        return supply.copy()
+    graph, source, sink = _flow_graph(supply, compat)
+    flow = maximum_flow(graph, source, sink, method="dinic").flow.tocsr()
+    row = flow.getrow(source)
+    heads = row.indices
+    mask = (heads >= 1) & (heads <= ns) & (row.data > 0)
+    used = np.zeros(ns, dtype=int)
+    used[heads[mask] - 1] = row.data[mask]
+    left = supply - used
+    if release is not None and len(release):
+        # Flow from school j into route r sits at [1 + j, 1 + ns + r].
+        block = flow[1:1 + ns][:, 1 + ns + np.asarray(release)].toarray()
+        left += np.clip(block, 0, None).sum(axis=1).astype(int)
+    return left
+
+
 def spare_schools(supply: np.ndarray, compat: np.ndarray) -> np.ndarray:
     """Schools that keep a bus unused in some maximum flow (reachable in the residual graph)."""
     ns = compat.shape[1]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chaining import chain_routes, max_chain_links, spare_schools
+from .chaining import chain_routes, leftover_supply, max_chain_links, spare_schools
 from .checker import CheckReport, check_solution
 from .instance import Instance, RouteInfo, compat_matrix, route_info
 from .model import Pickup, Problem, Route, Solution
@@ -34,11 +34,13 @@ from .routes import build_routes, lns_routes
 
 #: Work units (LNS iterations times visits squared) per second on a 2-core
 #: development machine; the budget uses a safety margin below this.
-WORK_PER_SECOND = 4.0e6
+WORK_PER_SECOND = 5.5e6
 GENERATE_OVERHEAD = 2000.0
 FLOW_OVERHEAD = 4000.0
 #: Rerouting stops after this many rounds in a row that found no new option.
 SATURATED = 40
+UNFED_WEIGHT = 2e5
+ROUTE_WEIGHT = 2e4
 CAP_FRACTIONS = (0.55, 0.65, 0.72, 0.78, 0.84, 0.88, 0.92, 0.96, 1.0)
 
 
@@ -198,42 +200,77 @@ class Planner:
                 for opts in self.options]
 
     # -- rerouting against the current plan ------------------------------------
-    def free_predecessors(self, choice: list[int], k: int) -> np.ndarray:
-        """Schools with a bus that other schools' routes can spare once k is rerouted."""
-        inst = self.inst
+    def free_buses(self, choice: list[int], k: int) -> np.ndarray:
+        """Buses per school that school k's routes may use: unused ones and k's own feeders."""
         opts = [self.options[j][c] for j, c in enumerate(choice)]
         supply = np.array([o.size for o in opts])
-        supply[k] = 0
-        others = [o.compat for j, o in enumerate(opts) if j != k]
-        compat = np.concatenate(others) if others else np.zeros((0, inst.ns), dtype=bool)
+        compat = np.concatenate([o.compat for o in opts])
+        start = sum(o.size for o in opts[:k])
+        release = np.arange(start, start + opts[k].size)
         self.budget.spend(len(compat) * 80 + 2 * FLOW_OVERHEAD)
-        return spare_schools(supply, compat)
+        free = leftover_supply(supply, compat, release)
+        # Schools whose bus a re-chaining of the others could free count as one more.
+        others = np.concatenate([o.compat for j, o in enumerate(opts) if j != k]) \
+            if len(opts) > 1 else np.zeros((0, self.inst.ns), dtype=bool)
+        reduced = supply.copy()
+        reduced[k] = 0
+        free = np.maximum(free, spare_schools(reduced, others).astype(int))
+        free[k] = 0
+        return free
 
-    def targeted_limits(self, k: int, free: np.ndarray, slack: float) -> list[float]:
+    def unfed_cost(self, k: int, free: np.ndarray):
+        """Cost of a plan for school k: buses it needs beyond those free to reach it."""
         inst = self.inst
         idx = inst.members[k]
-        base = inst.cases[k].ride_limit()
-        avail = np.flatnonzero(free)
-        if len(avail) == 0:
-            return base
-        room = inst.bell[k] - inst.reach[avail][:, idx].min(axis=0)
-        return [min(b, max(r + slack, 0.45 * inst.params.max_ride)) for b, r in zip(base, room)]
+        donors = np.flatnonzero(free)
+        counts = free[donors].tolist()
+        reach = inst.reach[donors][:, idx].T.tolist()  # reach[local stop][donor]
+        bell = float(inst.bell[k])
 
-    def reroute(self, choice: list[int], best: tuple, fraction: float) -> tuple[list[int], tuple]:
+        def cost(routes, durs):
+            need = [[d for d, t in enumerate(reach[r[0]]) if t <= bell - dur + 1e-6]
+                    for r, dur in zip(routes, durs)]
+            unfed = len(routes) - _b_matching(need, counts)
+            return UNFED_WEIGHT * unfed + ROUTE_WEIGHT * len(routes)
+
+        return cost
+
+    def reroute_school(self, choice: list[int], k: int, fraction: float) -> int | None:
+        """A plan for school k that tries to ride on buses free at other schools."""
+        inst = self.inst
+        free = self.free_buses(choice, k)
+        case = inst.cases[k]
+        start = [[int(np.searchsorted(inst.members[k], v)) for v in r.visits]
+                 for r in self.options[k][choice[k]].routes]
+        iterations = max(30, self.lns_iterations(k, fraction))
+        routes = lns_routes(case, start, case.ride_limit(), self.rng, iterations,
+                            plan_cost=self.unfed_cost(k, free))
+        self.budget.spend(iterations * (max(1, case.n) ** 2 + 30 * len(start))
+                          + GENERATE_OVERHEAD)
+        return self.add_option(k, routes)
+
+    def fresh_option(self, k: int, fraction: float) -> int | None:
+        """Another capped plan for school k, with a random cap and randomised savings."""
+        case = self.inst.cases[k]
+        cap = self.rng.uniform(0.3, 1.05) * self.inst.params.max_ride
+        limit = [min(b, cap) for b in case.ride_limit()]
+        return self.generate(k, limit, max(20, self.lns_iterations(k, fraction)),
+                             noise=self.rng.choice((0.1, 0.3, 0.6)))
+
+    def improve(self, choice: list[int], best: tuple, fraction: float) -> tuple[list[int], tuple]:
         inst = self.inst
         candidates = [k for k in range(inst.ns) if self.fed_possible[k]]
         if not candidates:
             return choice, best
-        rounds = stale = 0
-        while not self.budget.exhausted() and stale < SATURATED:
+        rounds = stale = gains = 0
+        while not self.budget.exhausted() and stale < SATURATED * len(candidates):
             rounds += 1
             stale += 1
             k = self.rng.choice(candidates)
-            free = self.free_predecessors(choice, k)
-            slack = self.rng.choice((0.0, 60.0, 180.0, 400.0))
-            limit = self.targeted_limits(k, free, slack)
-            iterations = max(20, self.lns_iterations(k, fraction) // 2)
-            idx = self.generate(k, limit, iterations, noise=0.2)
+            if rounds % 2:
+                idx = self.reroute_school(choice, k, fraction)
+            else:
+                idx = self.fresh_option(k, fraction)
             if idx is None:
                 continue
             stale = 0
@@ -241,11 +278,16 @@ class Planner:
             choice[k] = idx
             value = self.evaluate(choice)
             if value < best:
+                if value[0] < best[0]:
+                    gains += 1
                 best = value
-                choice, best = self.local_search(choice)
             else:
                 choice[k] = old
-        self.log(f"rerouting rounds: {rounds}, {best[0]} buses, work {self.budget.used:.3g}")
+            if rounds % (4 * len(candidates)) == 0:
+                choice, best = self.local_search(choice)
+        choice, best = self.local_search(choice)
+        self.log(f"improving rounds: {rounds}, gains {gains}, {best[0]} buses, "
+                 f"work {self.budget.used:.3g}")
         return choice, best
 
     # -- output ----------------------------------------------------------------
@@ -265,16 +307,47 @@ class Planner:
         return Solution(tuple(out))
 
 
+def _b_matching(need: list[list[int]], counts: list[int]) -> int:
+    """Routes matched to donors with ``counts`` buses each (augmenting paths)."""
+    left = list(counts)
+    holder: dict[int, list[int]] = {}
+    owner: list[int | None] = [None] * len(need)
+
+    def place(r: int, seen: set[int]) -> bool:
+        for d in need[r]:
+            if d in seen:
+                continue
+            seen.add(d)
+            if left[d] > 0:
+                left[d] -= 1
+                holder.setdefault(d, []).append(r)
+                owner[r] = d
+                return True
+            for other in list(holder.get(d, [])):
+                if place(other, seen):
+                    holder[d].remove(other)
+                    holder[d].append(r)
+                    owner[r] = d
+                    return True
+        return False
+
+    matched = 0
+    for r in sorted(range(len(need)), key=lambda i: len(need[i])):
+        if need[r] and place(r, set()):
+            matched += 1
+    return matched
+
+
 def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, log=None) -> SolveResult:
     """Routes and buses for ``problem``; the returned solution has passed the checker."""
     started = time.monotonic()
     planner = Planner(problem, time_limit, seed, log)
-    planner.initial_options(0.4)
+    planner.initial_options(0.3)
     choice = planner.fewest_routes_choice()
     choice, best = planner.local_search(choice)
     planner.log(f"options built: {best[0]} buses, work {planner.budget.used:.3g}, "
                 f"{time.monotonic() - started:.1f} s")
-    choice, best = planner.reroute(choice, best, 0.02)
+    choice, best = planner.improve(choice, best, 0.01)
     solution = planner.build_solution(choice)
     report = check_solution(problem, solution)
     if not report.ok:

@@ -283,11 +283,17 @@ def _cheapest_insertions(case: SchoolCase, routes: list[list[int]], loads: list[
 
 
 def lns_routes(case: SchoolCase, routes: list[list[int]], limit: list[float],
-               rng: random.Random, iterations: int,
-               route_weight: float = 1e5) -> list[list[int]]:
-    """Ruin and recreate to cut routes first and total duration second."""
+               rng: random.Random, iterations: int, route_weight: float = 1e5,
+               plan_cost=None) -> list[list[int]]:
+    """Ruin and recreate to cut routes first and total duration second.
+
+    ``plan_cost(routes, durations)``, when given, replaces the route count
+    term (for example to count routes that no free bus can reach in time).
+    """
 
     def cost(rs, ds):
+        if plan_cost is not None:
+            return plan_cost(rs, ds) + sum(ds)
         return route_weight * len(rs) + sum(ds)
 
     best = [list(r) for r in routes]
