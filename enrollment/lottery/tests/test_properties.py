@@ -171,3 +171,16 @@ def test_larger_synthetic_markets_with_set_asides_are_stable(seed):
     result = run_lottery(applicants, programs, seed=seed)
     assert category_violations(applicants, programs, result) == []
     assert blocking_pairs(applicants, programs, result) == []
+
+
+@pytest.mark.parametrize("tie_breaking", ["single", "multiple"])
+def test_synthetic_market_equals_matching_package(tie_breaking):
+    reference = pytest.importorskip("enrollment.lottery.reference")
+    pytest.importorskip("matching")
+    from enrollment.lottery import synthetic_market
+
+    applicants, programs = synthetic_market(1500, 30, seed=11)
+    result = run_lottery(applicants, programs, seed=11, tie_breaking=tie_breaking)
+    expected = reference.reference_assignment(applicants, programs, result)
+    assert {aid: (x and x.program) for aid, x in result.assignments.items()} == expected
+    assert 0 < result.summary.unmatched < len(applicants)
