@@ -11,6 +11,7 @@ Tests that need a service are marked (``postgres``, ``redis``,
 ``celery_worker``, ``browser``) and skip with the reason when it is absent;
 with ``OPS_REQUIRE_SERVICES=1`` (as in CI) such a skip is a failure instead.
 """
+
 import os
 import shutil
 from types import SimpleNamespace
@@ -101,7 +102,11 @@ def world(db):
     def persona(username, role, district=w.district, department=None, schools=(), **user_extra):
         user = UserFactory(username=username, **user_extra)
         RoleAssignmentFactory(
-            user=user, role=role, district=district, department=w.dept[department] if department else None, schools=list(schools)
+            user=user,
+            role=role,
+            district=district,
+            department=w.dept[department] if department else None,
+            schools=list(schools),
         )
         setattr(w, username, user)
         return user
@@ -132,9 +137,20 @@ def _persona_fixture(name):
 
 
 for _name in (
-    "district_admin", "coo", "transport_manager", "transport_staff_lincoln", "facilities_manager",
-    "facilities_staff_lincoln", "principal_lincoln", "principal_washington", "nutrition_director", "nurse_lincoln",
-    "state_analyst", "other_admin", "sis_integration", "stranger",
+    "district_admin",
+    "coo",
+    "transport_manager",
+    "transport_staff_lincoln",
+    "facilities_manager",
+    "facilities_staff_lincoln",
+    "principal_lincoln",
+    "principal_washington",
+    "nutrition_director",
+    "nurse_lincoln",
+    "state_analyst",
+    "other_admin",
+    "sis_integration",
+    "stranger",
 ):
     globals()[_name] = _persona_fixture(_name)
 

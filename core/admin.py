@@ -1,4 +1,5 @@
 """The admin site writes through the same services, so its changes are audited too."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
@@ -36,6 +37,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class AuditedUserAdmin(UserAdmin):
     def save_model(self, request, obj, form, change):
         services.record_save(actor=request.user, instance=obj)
-admin.site.register(AuditEntry, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "change", "object_repr", "source"])
-admin.site.register(Disclosure, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "channel", "what", "student_count"])
+
+
+admin.site.register(
+    AuditEntry, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "change", "object_repr", "source"]
+)
+admin.site.register(
+    Disclosure, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "channel", "what", "student_count"]
+)
 admin.site.register(ApiToken, ReadOnlyAdmin, list_display=["name", "prefix", "user", "expires_at", "revoked_at"])

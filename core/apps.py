@@ -11,3 +11,4 @@ class CoreConfig(AppConfig):
         # Each app registers its pages in pages.py; load them all so navigation
         # and the home page know every registered record.
         autodiscover_modules("pages")
+        from .api import schema  # noqa: F401 - registers the token scheme with drf-spectacular

@@ -1,4 +1,5 @@
 """Writing the audit and disclosure logs."""
+
 from __future__ import annotations
 
 import datetime
@@ -106,8 +107,15 @@ def visible_changes(user, entry: AuditEntry) -> dict:
 
 
 def log_disclosure(
-    *, actor, channel: str, what: str, categories: Iterable[str], student_count: int, recipient: str = "",
-    basis: str = "", district_id=None,
+    *,
+    actor,
+    channel: str,
+    what: str,
+    categories: Iterable[str],
+    student_count: int,
+    recipient: str = "",
+    basis: str = "",
+    district_id=None,
 ) -> Disclosure:
     name = actor.get_username() if actor is not None and actor.pk else "anonymous"
     return Disclosure.objects.create(

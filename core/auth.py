@@ -11,7 +11,9 @@ class LoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if user.is_integration:
-            raise forms.ValidationError(_("This is an integration account; it works only through API tokens."), code="integration")
+            raise forms.ValidationError(
+                _("This is an integration account; it works only through API tokens."), code="integration"
+            )
 
 
 class LoginView(auth_views.LoginView):

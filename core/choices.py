@@ -1,4 +1,5 @@
 """Choices shared by the chassis: roles, record kinds, actions, data classes."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,6 @@ class Source(models.TextChoices):
 
     WEB = "web", _("Web page")
     API = "api", _("API")
-    IMPORT = "import", _("Import")
+    IMPORT = "import", _("Bulk import")
     ADMIN = "admin", _("Admin site")
     SYSTEM = "system", _("System job")

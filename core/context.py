@@ -1,4 +1,5 @@
 """Per-request context read by the audit and disclosure logs."""
+
 from __future__ import annotations
 
 import contextvars

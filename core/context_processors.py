@@ -1,4 +1,5 @@
 """Navigation by section, built from the page registry and the user's policy."""
+
 from django.urls import reverse
 
 from . import policy

@@ -1,4 +1,5 @@
 """CSV and XLSX export of a list page's rows, with field protection and disclosure."""
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,11 @@ def export_response(pages, user, queryset, fmt: str):
     if getattr(pages.model, "student_level", False):
         count = queryset.count()
         audit.log_disclosure(
-            actor=user, channel=Disclosure.Channel.EXPORT, what=f"{pages.model._meta.verbose_name_plural} ({fmt})",
-            categories=[f.name for f in columns], student_count=count,
+            actor=user,
+            channel=Disclosure.Channel.EXPORT,
+            what=f"{pages.model._meta.verbose_name_plural} ({fmt})",
+            categories=[f.name for f in columns],
+            student_count=count,
         )
     header = [str(f.verbose_name) for f in columns]
     if fmt == "xlsx":

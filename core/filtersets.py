@@ -4,6 +4,7 @@ It applies field protection: a filter on a sensitive field the user may not
 see is removed, so filtering cannot reveal a hidden value; and the choices of
 related-record filters are limited to what the user may view.
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -76,7 +77,9 @@ class DisclosureFilterSet(RestrictedFilterSet):
 
 class ApiTokenFilterSet(RestrictedFilterSet):
     search_fields = ("name", "prefix")
-    revoked = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True, label=_("Revoked"))
+    revoked = django_filters.BooleanFilter(
+        field_name="revoked_at", lookup_expr="isnull", exclude=True, label=_("Revoked")
+    )
 
     class Meta:
         from .models import ApiToken

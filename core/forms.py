@@ -1,4 +1,5 @@
 """Form helpers for the generic pages."""
+
 from __future__ import annotations
 
 from django import forms
@@ -19,11 +20,13 @@ class RecordForm(forms.ModelForm):
         self.user = user
         if self.instance and self.instance.pk and hasattr(self.instance, "version"):
             self.fields["version"].initial = self.instance.version
-        for name, form_field in self.fields.items():
+        for _name, form_field in self.fields.items():
             queryset = getattr(form_field, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict"):
                 form_field.queryset = queryset.restrict(user)
-            if isinstance(form_field.widget, (forms.DateInput,)) and not isinstance(form_field.widget, forms.HiddenInput):
+            if isinstance(form_field.widget, (forms.DateInput,)) and not isinstance(
+                form_field.widget, forms.HiddenInput
+            ):
                 form_field.widget.input_type = "date"
 
 

@@ -6,6 +6,7 @@ problem is reported with its line, column and reason. ``commit_import`` writes
 a plan with no problems in one transaction, with an audit row per record; if
 anything fails, nothing is written.
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,7 +62,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[dict[str, st
 
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook
+        except Exception as exc:
             raise ValidationError(_("The workbook could not be read: %(error)s") % {"error": exc}) from exc
         values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         if not values:
@@ -97,10 +98,16 @@ def _import_form(pages, user, columns: list[str]) -> type[forms.ModelForm]:
             related = model_field.related_model
             choices = {str(getattr(obj, key)): obj for obj in related.objects.restrict(user)}
             if model_field.many_to_many:
-                overrides[name] = _KeyedMultipleField(choices=choices, model=related, key=key, required=not model_field.blank)
+                overrides[name] = _KeyedMultipleField(
+                    choices=choices, model=related, key=key, required=not model_field.blank
+                )
             else:
                 overrides[name] = KeyedChoiceField(
-                    choices=choices, model=related, key=key, required=not model_field.blank, label=model_field.verbose_name
+                    choices=choices,
+                    model=related,
+                    key=key,
+                    required=not model_field.blank,
+                    label=model_field.verbose_name,
                 )
     base = pages.form or RecordForm
     return modelform_factory(pages.model, form=base, fields=columns, field_classes=None), overrides
@@ -125,13 +132,16 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
         return plan
     unknown = [h for h in header if h not in allowed]
     required = [
-        c for c in allowed
+        c
+        for c in allowed
         if not model._meta.get_field(c).blank and not model._meta.get_field(c).has_default() and c not in header
     ]
     if pages.import_key and pages.import_key not in header and pages.import_key not in required:
         required.append(pages.import_key)
     for h in unknown:
-        plan.problems.append(Problem(1, h, _("Unknown column. Columns you may import: %(cols)s.") % {"cols": ", ".join(allowed)}))
+        plan.problems.append(
+            Problem(1, h, _("Unknown column. Columns you may import: %(cols)s.") % {"cols": ", ".join(allowed)})
+        )
     for c in required:
         plan.problems.append(Problem(1, c, _("Required column is missing.")))
     if len(set(header)) != len(header):
@@ -157,7 +167,9 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
         if pages.import_key:
             key_value = row.get(pages.import_key, "")
             if key_value in seen:
-                plan.problems.append(Problem(line, pages.import_key, _("Duplicate of line %(line)s.") % {"line": seen[key_value]}))
+                plan.problems.append(
+                    Problem(line, pages.import_key, _("Duplicate of line %(line)s.") % {"line": seen[key_value]})
+                )
                 continue
             seen[key_value] = line
             instance = existing.get(key_value)
@@ -222,12 +234,17 @@ def commit_import(plan: ImportPlan, user) -> tuple[int, int]:
         for name, values in m2m.items():
             getattr(obj, name).set(values)
         log_rows.append(
-            (AuditEntry.Change.CREATE if is_new else AuditEntry.Change.UPDATE, obj, before.get(obj.pk), audit.snapshot(obj))
+            (
+                AuditEntry.Change.CREATE if is_new else AuditEntry.Change.UPDATE,
+                obj,
+                before.get(obj.pk),
+                audit.snapshot(obj),
+            )
         )
     ids = [obj.pk for _line, obj, _m2m, _new in plan.rows]
     for action in (Action.ADD, Action.CHANGE):
         wanted = [obj.pk for _l, obj, _m, is_new in plan.rows if is_new == (action == Action.ADD)]
         if wanted and model.objects.restrict(user, action).filter(pk__in=wanted).count() != len(wanted):
-            raise PermissionDenied(_("Some rows would fall outside what you may %(action)s.") % {"action": action})
+            raise PermissionDenied(_("Some rows would fall outside what you may %(action)s.") % {"action": Action(action).label})
     audit.log_bulk(actor=user, rows=log_rows)
     return plan.new_count, len(ids) - plan.new_count

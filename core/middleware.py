@@ -1,4 +1,5 @@
 """Request id middleware: tags the request and every audit row it writes."""
+
 import re
 
 from . import context
@@ -15,7 +16,13 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _VALID.match(incoming) else context.new_request_id()
         request.request_id = rid
-        via = Source.API if request.path.startswith("/api/") else Source.ADMIN if request.path.startswith("/admin/") else Source.WEB
+        via = (
+            Source.API
+            if request.path.startswith("/api/")
+            else Source.ADMIN
+            if request.path.startswith("/admin/")
+            else Source.WEB
+        )
         with context.acting(via=via, rid=rid):
             response = self.get_response(request)
         response["X-Request-ID"] = rid

@@ -1,4 +1,5 @@
 """The chassis's models: the user, the base for every record, and the logs."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,10 @@ class User(AbstractUser):
     # not yet given any role is visible to every administrator so they can be
     # assigned one.
     access = policy.AccessRule(
-        kind=Kind.ACCESS, district_path="role_assignments__district", multi_valued=True, unassigned_path="role_assignments"
+        kind=Kind.ACCESS,
+        district_path="role_assignments__district",
+        multi_valued=True,
+        unassigned_path="role_assignments",
     )
 
     class Meta:
@@ -131,8 +135,12 @@ class AuditEntry(ImmutableModel):
     timestamp = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     # No database constraint and no cascade: the row outlives the account.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_name = models.CharField(_("who (as recorded)"), max_length=150, blank=True)
     change = models.CharField(_("change"), max_length=8, choices=Change.choices)
@@ -167,8 +175,12 @@ class Disclosure(ImmutableModel):
     timestamp = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     # No database constraint and no cascade: the row outlives the account.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_name = models.CharField(_("who (as recorded)"), max_length=150)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -194,7 +206,9 @@ class Disclosure(ImmutableModel):
 class ApiTokenQuerySet(RestrictedQuerySet):
     def usable(self):
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiToken(TrackedModel):

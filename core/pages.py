@@ -1,4 +1,5 @@
 """The chassis's own pages: users, API tokens, and the audit and disclosure logs."""
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -7,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 
 from . import services
 from .choices import Action
@@ -15,7 +17,6 @@ from .forms import RecordForm
 from .models import ApiToken, AuditEntry, Disclosure, User
 from .registry import READ_ONLY, Pages, pages
 from .views import PolicyMixin, RecordEditView
-from django.views import View
 
 ADMIN_SECTION = gettext_lazy("Administration")
 
@@ -41,11 +42,15 @@ def scope_choices():
 
 class ApiTokenForm(RecordForm):
     scopes = forms.MultipleChoiceField(
-        label=gettext_lazy("scopes"), widget=forms.CheckboxSelectMultiple, choices=scope_choices,
+        label=gettext_lazy("scopes"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=scope_choices,
         help_text=gettext_lazy("Write includes read."),
     )
     expires_at = forms.DateTimeField(
-        label=gettext_lazy("expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        label=gettext_lazy("expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     class Meta:
@@ -90,27 +95,46 @@ class ApiTokenRevokeView(PolicyMixin, View):
         return HttpResponseRedirect(reverse("core:apitoken_detail", args=[pk]))
 
 
-pages.register(Pages(
-    model=User, form=UserForm, section=ADMIN_SECTION,
-    fields=UserForm.Meta.fields,
-    list_columns=["username", "first_name", "last_name", "email", "is_active", "is_integration"],
-    filterset=UserFilterSet, import_key="username",
-    actions=frozenset({"list", "detail", "add", "edit", "import", "export"}),
-))
-pages.register(Pages(
-    model=ApiToken, form=ApiTokenForm, section=ADMIN_SECTION,
-    fields=ApiTokenForm.Meta.fields,
-    list_columns=["name", "prefix", "user", "expires_at", "revoked_at", "last_used_at"],
-    filterset=ApiTokenFilterSet,
-    actions=frozenset({"list", "detail", "add", "edit"}),
-    extra_views={"add": ApiTokenCreateView, "revoke": ApiTokenRevokeView},
-    detail_template="core/apitoken_detail.html",
-))
-pages.register(Pages(
-    model=AuditEntry, section=ADMIN_SECTION, actions=READ_ONLY, filterset=AuditEntryFilterSet,
-    list_columns=["timestamp", "actor_name", "change", "content_type", "object_repr", "source"],
-))
-pages.register(Pages(
-    model=Disclosure, section=ADMIN_SECTION, actions=READ_ONLY, filterset=DisclosureFilterSet,
-    list_columns=["timestamp", "actor_name", "channel", "what", "student_count", "recipient"],
-))
+pages.register(
+    Pages(
+        model=User,
+        form=UserForm,
+        section=ADMIN_SECTION,
+        fields=UserForm.Meta.fields,
+        list_columns=["username", "first_name", "last_name", "email", "is_active", "is_integration"],
+        filterset=UserFilterSet,
+        import_key="username",
+        actions=frozenset({"list", "detail", "add", "edit", "import", "export"}),
+    )
+)
+pages.register(
+    Pages(
+        model=ApiToken,
+        form=ApiTokenForm,
+        section=ADMIN_SECTION,
+        fields=ApiTokenForm.Meta.fields,
+        list_columns=["name", "prefix", "user", "expires_at", "revoked_at", "last_used_at"],
+        filterset=ApiTokenFilterSet,
+        actions=frozenset({"list", "detail", "add", "edit"}),
+        extra_views={"add": ApiTokenCreateView, "revoke": ApiTokenRevokeView},
+        detail_template="core/apitoken_detail.html",
+    )
+)
+pages.register(
+    Pages(
+        model=AuditEntry,
+        section=ADMIN_SECTION,
+        actions=READ_ONLY,
+        filterset=AuditEntryFilterSet,
+        list_columns=["timestamp", "actor_name", "change", "content_type", "object_repr", "source"],
+    )
+)
+pages.register(
+    Pages(
+        model=Disclosure,
+        section=ADMIN_SECTION,
+        actions=READ_ONLY,
+        filterset=DisclosureFilterSet,
+        list_columns=["timestamp", "actor_name", "channel", "what", "student_count", "recipient"],
+    )
+)

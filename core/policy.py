@@ -26,6 +26,7 @@ assignments is a program role administering that class. Everyone else,
 executives included, sees those fields hidden and can count them only in
 aggregates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -202,9 +203,9 @@ def _grants(scope: Scope, rule: AccessRule, action: str):
         for assignment in scope.assignments:
             if assignment.role not in roles:
                 continue
-            if reach in (Reach.OWN_DEPARTMENT, Reach.OWN_DEPARTMENT_SCHOOLS):
-                if assignment.department_code is None or assignment.department_code != rule.department:
-                    continue
+            own_department = reach in (Reach.OWN_DEPARTMENT, Reach.OWN_DEPARTMENT_SCHOOLS)
+            if own_department and (assignment.department_code is None or assignment.department_code != rule.department):
+                continue
             yield assignment, reach
 
 

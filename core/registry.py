@@ -12,6 +12,7 @@ delete, import and export pages, plus navigation entries.
 
 and in the app's ``urls.py``: ``urlpatterns = pages.urlpatterns("district")``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,6 +5,7 @@ two functions, so every door checks the same scope and writes the same audit.
 Workflows with rules of their own live in each app's ``services.py`` and call
 these for the records they touch.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +28,7 @@ class StaleVersion(Exception):
 def ensure_in_scope(actor, instance: models.Model, action: str) -> None:
     model = type(instance)
     if not model.objects.restrict(actor, action).filter(pk=instance.pk).exists():
-        raise PermissionDenied(_("That record would fall outside what you may %(action)s.") % {"action": action})
+        raise PermissionDenied(_("That record would fall outside what you may %(action)s.") % {"action": Action(action).label})
 
 
 @transaction.atomic
@@ -59,8 +60,11 @@ def record_save(*, actor, instance: models.Model, expected_version: int | None =
     ensure_in_scope(actor, instance, Action.ADD if creating else Action.CHANGE)
     after = {**audit.snapshot(instance), **audit.snapshot_m2m(instance)}
     audit.log_change(
-        actor=actor, change=AuditEntry.Change.CREATE if creating else AuditEntry.Change.UPDATE,
-        instance=instance, before=before, after=after,
+        actor=actor,
+        change=AuditEntry.Change.CREATE if creating else AuditEntry.Change.UPDATE,
+        instance=instance,
+        before=before,
+        after=after,
     )
     return instance
 

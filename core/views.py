@@ -1,4 +1,5 @@
 """Generic pages for registered records, and the chassis's own pages."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,8 +37,10 @@ class PolicyMixin(LoginRequiredMixin):
         if getattr(request.user, "is_integration", False):
             raise PermissionDenied(_("Integration accounts use the API only."))
         if not policy.can(request.user, self.pages.model, self.action):
-            raise PermissionDenied(_("You do not have permission to %(action)s %(things)s.") % {
-                "action": self.action, "things": self.pages.model._meta.verbose_name_plural})
+            raise PermissionDenied(
+                _("You do not have permission to %(action)s %(things)s.")
+                % {"action": Action(self.action).label, "things": self.pages.model._meta.verbose_name_plural}
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def restricted(self, action=None):
@@ -87,7 +90,11 @@ class RecordListView(PolicyMixin, View):
     def get(self, request):
         user = request.user
         queryset = self.restricted()
-        filterset = self.pages.filterset(request.GET or None, queryset=queryset, request=request) if self.pages.filterset else None
+        filterset = (
+            self.pages.filterset(request.GET or None, queryset=queryset, request=request)
+            if self.pages.filterset
+            else None
+        )
         if filterset is not None:
             if filterset.is_bound and not filterset.is_valid():
                 queryset = queryset.none()
@@ -107,15 +114,21 @@ class RecordListView(PolicyMixin, View):
         for name in self.pages.list_columns:
             try:
                 label = self.pages.model._meta.get_field(name).verbose_name
-            except Exception:  # noqa: BLE001
-                label = name.replace("_", " ")
+            except Exception:  # noqa: BLE001 - a property: its getter may carry a label
+                attr = getattr(self.pages.model, name, None)
+                label = getattr(getattr(attr, "fget", attr), "short_description", name.replace("_", " "))
             columns.append({"name": name, "label": label, "sortable": _sort_key(self.pages, name) is not None})
         rows = [{"obj": obj, "cells": cells(self.pages, obj, hidden)} for obj in page.object_list]
         query = request.GET.copy()
         query.pop("page", None)
         context = self.base_context(
-            filterset=filterset, page=page, rows=rows, columns=columns, sort=sort or "",
-            query=query.urlencode(), detail_name=self.pages.url_name("detail") if "detail" in self.pages.actions else None,
+            filterset=filterset,
+            page=page,
+            rows=rows,
+            columns=columns,
+            sort=sort or "",
+            query=query.urlencode(),
+            detail_name=self.pages.url_name("detail") if "detail" in self.pages.actions else None,
         )
         template = "core/_record_table.html" if request.htmx and not request.htmx.boosted else "core/record_list.html"
         return render(request, template, context)
@@ -141,14 +154,20 @@ class RecordDetailView(PolicyMixin, View):
             fields.append((f.verbose_name, ", ".join(str(o) for o in getattr(obj, f.name).all())))
         model = self.pages.model
         can_change = "edit" in self.pages.actions and model.objects.restrict(user, Action.CHANGE).filter(pk=pk).exists()
-        can_delete = "delete" in self.pages.actions and model.objects.restrict(user, Action.DELETE).filter(pk=pk).exists()
+        can_delete = (
+            "delete" in self.pages.actions and model.objects.restrict(user, Action.DELETE).filter(pk=pk).exists()
+        )
         history = []
         if policy.can(user, AuditEntry, Action.VIEW) or can_change:
             entries = AuditEntry.objects.filter(
-                content_type__app_label=model._meta.app_label, content_type__model=model._meta.model_name, object_id=str(pk)
+                content_type__app_label=model._meta.app_label,
+                content_type__model=model._meta.model_name,
+                object_id=str(pk),
             ).select_related("content_type")[:20]
             history = [(e, audit.visible_changes(user, e)) for e in entries]
-        context = self.base_context(object=obj, fields=fields, can_change=can_change, can_delete=can_delete, history=history)
+        context = self.base_context(
+            object=obj, fields=fields, can_change=can_change, can_delete=can_delete, history=history
+        )
         return render(request, self.pages.detail_template or "core/record_detail.html", context)
 
 
@@ -169,7 +188,10 @@ class RecordEditView(PolicyMixin, View):
         return get_object_or_404(self.restricted(Action.VIEW), pk=pk)
 
     def _check_change(self, obj):
-        if obj.pk and not self.pages.model.objects.restrict(self.request.user, Action.CHANGE).filter(pk=obj.pk).exists():
+        if (
+            obj.pk
+            and not self.pages.model.objects.restrict(self.request.user, Action.CHANGE).filter(pk=obj.pk).exists()
+        ):
             raise PermissionDenied(_("You may view this record but not change it."))
 
     def get(self, request, pk=None):
@@ -183,13 +205,23 @@ class RecordEditView(PolicyMixin, View):
         form = self.get_form(obj, data=request.POST)
         if form.is_valid():
             instance = form.save(commit=False)
-            m2m = {f.name: form.cleaned_data[f.name] for f in self.pages.model._meta.many_to_many if f.name in form.cleaned_data}
+            m2m = {
+                f.name: form.cleaned_data[f.name]
+                for f in self.pages.model._meta.many_to_many
+                if f.name in form.cleaned_data
+            }
             try:
                 services.record_save(
-                    actor=request.user, instance=instance, expected_version=form.cleaned_data.get("version") if pk else None, m2m=m2m
+                    actor=request.user,
+                    instance=instance,
+                    expected_version=form.cleaned_data.get("version") if pk else None,
+                    m2m=m2m,
                 )
             except services.StaleVersion:
-                form.add_error(None, _("Someone else changed this record while you were editing it. Reload it and make your change again."))
+                form.add_error(
+                    None,
+                    _("Someone else changed this record while you were editing it. Reload it and change it again."),
+                )
             except ValidationError as exc:
                 _add_errors(form, exc)
             except PermissionDenied as exc:
@@ -245,10 +277,16 @@ class RecordImportView(PolicyMixin, View):
         return f"import:{self.request.user.pk}:{self.pages.model._meta.label_lower}:{token}"
 
     def get(self, request):
-        return render(request, "core/record_import.html", self.base_context(form=ImportUploadForm(), **self.help_context()))
+        return render(
+            request, "core/record_import.html", self.base_context(form=ImportUploadForm(), **self.help_context())
+        )
 
     def help_context(self):
-        return {"columns": self.pages.columns_for_import, "import_key": self.pages.import_key, "related_keys": self.pages.related_keys}
+        return {
+            "columns": self.pages.columns_for_import,
+            "import_key": self.pages.import_key,
+            "related_keys": self.pages.related_keys,
+        }
 
     def post(self, request):
         token = request.POST.get("token")
@@ -266,12 +304,18 @@ class RecordImportView(PolicyMixin, View):
                     messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
                 else:
                     cache.delete(self._key(token))
-                    messages.success(request, _("Imported %(added)s new and %(updated)s updated records.") % {"added": added, "updated": updated})
+                    messages.success(
+                        request,
+                        _("Imported %(added)s new and %(updated)s updated records.")
+                        % {"added": added, "updated": updated},
+                    )
                     return HttpResponseRedirect(reverse(self.pages.url_name("list")))
             return self.render_plan(plan, None)
         form = ImportUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, "core/record_import.html", self.base_context(form=form, **self.help_context()), status=400)
+            return render(
+                request, "core/record_import.html", self.base_context(form=form, **self.help_context()), status=400
+            )
         upload = form.cleaned_data["file"]
         data = upload.read()
         plan = importing.plan_import(self.pages, request.user, data, upload.name)
@@ -309,8 +353,11 @@ def home(request):
         if "list" in p.actions and policy.can(request.user, p.model, Action.VIEW):
             heading = p.section or str(p.model._meta.app_config.verbose_name)
             sections.setdefault(heading, []).append(
-                {"label": p.model._meta.verbose_name_plural, "url": reverse(p.url_name("list")),
-                 "can_add": "add" in p.actions and policy.can(request.user, p.model, Action.ADD)}
+                {
+                    "label": p.model._meta.verbose_name_plural,
+                    "url": reverse(p.url_name("list")),
+                    "can_add": "add" in p.actions and policy.can(request.user, p.model, Action.ADD),
+                }
             )
     roles = sorted({a.role for a in scope.assignments})
     from .choices import Role
@@ -336,7 +383,10 @@ def health(request):
     try:
         key = f"health:{uuid.uuid4().hex}"
         cache.set(key, "1", 5)
-        status["cache"] = {"ok": cache.get(key) == "1", "backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]}
+        status["cache"] = {
+            "ok": cache.get(key) == "1",
+            "backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+        }
     except Exception as exc:  # noqa: BLE001
         status["cache"] = {"ok": False, "error": exc.__class__.__name__}
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -355,4 +405,3 @@ def health(request):
     if "text/html" in request.headers.get("Accept", "") and request.GET.get("format") != "json":
         return render(request, "core/health.html", {"status": body}, status=200 if healthy else 503)
     return JsonResponse(body, status=200 if healthy else 503)
-

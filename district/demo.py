@@ -6,6 +6,7 @@ instructional calendars, per-year school profiles, the seven departments, and
 staff of every role with known logins. ``districts=30, schools=1000`` makes a
 state-sized data set for benchmarks. The same seed always gives the same data.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -20,20 +21,64 @@ from core.choices import Role
 from core.models import User
 
 from .choices import DepartmentCode, NslpStatus, SchoolType, TitleIStatus, VirtualStatus
-from .models import Department, District, RoleAssignment, School, SchoolProfile, SchoolYear
+from .models import Department, District, RoleAssignment, School, SchoolDay, SchoolProfile, SchoolYear
 from .services import instructional_dates
-from .models import SchoolDay
 
 DEMO_PASSWORD = "demo-pass-2026"
 
 NAMES = [
-    "Lincoln", "Washington", "Jefferson", "Roosevelt", "Kennedy", "Franklin", "Adams", "Madison", "Hamilton",
-    "Douglass", "Tubman", "Parks", "Carver", "Dunbar", "Whitney", "Webster", "Stowe", "Twain", "Bushnell",
-    "Hooker", "Wolcott", "Trumbull", "Sheldon", "Burr", "Clark", "Naylor", "Kinsella", "Rawson", "Batchelder",
-    "Moylan", "Fox", "Milner", "Sanchez", "Betances", "Burns", "Dwight", "Hooker Park", "Riverside", "Capitol",
-    "Asian Studies", "Montessori", "Bulkeley", "Weaver", "Pope Park", "Elmwood", "Oak Hill", "Maple Grove",
-    "Cedar Ridge", "Willow Brook", "Spring Street",
+    "Lincoln",
+    "Washington",
+    "Jefferson",
+    "Roosevelt",
+    "Kennedy",
+    "Franklin",
+    "Adams",
+    "Madison",
+    "Hamilton",
+    "Douglass",
+    "Tubman",
+    "Parks",
+    "Carver",
+    "Dunbar",
+    "Whitney",
+    "Webster",
+    "Stowe",
+    "Twain",
+    "Bushnell",
+    "Hooker",
+    "Wolcott",
+    "Trumbull",
+    "Sheldon",
+    "Burr",
+    "Clark",
+    "Naylor",
+    "Kinsella",
+    "Rawson",
+    "Batchelder",
+    "Moylan",
+    "Fox",
+    "Milner",
+    "Sanchez",
+    "Betances",
+    "Burns",
+    "Dwight",
+    "Hooker Park",
+    "Riverside",
+    "Capitol",
+    "Asian Studies",
+    "Montessori",
+    "Bulkeley",
+    "Weaver",
+    "Pope Park",
+    "Elmwood",
+    "Oak Hill",
+    "Maple Grove",
+    "Cedar Ridge",
+    "Willow Brook",
+    "Spring Street",
 ]
+STREETS = ["Main", "Park", "Broad", "Albany", "Zion", "Wethersfield"]
 TOWNS = ["Hartford", "West Hartford", "East Hartford", "Wethersfield", "Windsor", "Bloomfield", "Newington"]
 # (type, name suffix, grades, share of schools)
 PROFILES = [
@@ -47,9 +92,12 @@ PROFILES = [
     (SchoolType.CHARTER, "Charter School", "KG 01 02 03 04 05 06 07 08", 0.03),
 ]
 DEPT_SHORT = {
-    DepartmentCode.ENROLLMENT: "enrollment", DepartmentCode.TRANSPORTATION: "transport",
-    DepartmentCode.FACILITIES: "facilities", DepartmentCode.NUTRITION: "nutrition",
-    DepartmentCode.ATHLETICS: "athletics", DepartmentCode.COMMUNICATIONS: "communications",
+    DepartmentCode.ENROLLMENT: "enrollment",
+    DepartmentCode.TRANSPORTATION: "transport",
+    DepartmentCode.FACILITIES: "facilities",
+    DepartmentCode.NUTRITION: "nutrition",
+    DepartmentCode.ATHLETICS: "athletics",
+    DepartmentCode.COMMUNICATIONS: "communications",
     DepartmentCode.REPORTING: "reporting",
 }
 
@@ -68,18 +116,29 @@ def _slug(text: str) -> str:
 
 def _year(district: District, end_year: int) -> SchoolYear:
     return SchoolYear(
-        district=district, end_year=end_year,
-        start_date=datetime.date(end_year - 1, 8, 27), end_date=datetime.date(end_year, 6, 11),
+        district=district,
+        end_year=end_year,
+        start_date=datetime.date(end_year - 1, 8, 27),
+        end_date=datetime.date(end_year, 6, 11),
     )
 
 
 def _closed_dates(end_year: int) -> list[datetime.date]:
     y0, y1 = end_year - 1, end_year
     fixed = [
-        datetime.date(y0, 9, 1), datetime.date(y0, 10, 13), datetime.date(y0, 11, 11), datetime.date(y0, 11, 26),
-        datetime.date(y0, 11, 27), *[datetime.date(y0, 12, d) for d in range(22, 32)], datetime.date(y1, 1, 1),
-        datetime.date(y1, 1, 2), datetime.date(y1, 1, 19), datetime.date(y1, 2, 16), datetime.date(y1, 2, 17),
-        *[datetime.date(y1, 4, d) for d in range(12, 17)], datetime.date(y1, 5, 25),
+        datetime.date(y0, 9, 1),
+        datetime.date(y0, 10, 13),
+        datetime.date(y0, 11, 11),
+        datetime.date(y0, 11, 26),
+        datetime.date(y0, 11, 27),
+        *[datetime.date(y0, 12, d) for d in range(22, 32)],
+        datetime.date(y1, 1, 1),
+        datetime.date(y1, 1, 2),
+        datetime.date(y1, 1, 19),
+        datetime.date(y1, 2, 16),
+        datetime.date(y1, 2, 17),
+        *[datetime.date(y1, 4, d) for d in range(12, 17)],
+        datetime.date(y1, 5, 25),
     ]
     return fixed
 
@@ -93,8 +152,14 @@ def build_demo(*, districts: int = 1, schools: int = 40, seed: int = 2026, curre
     assignments: list[tuple[RoleAssignment, list[School]]] = []
 
     def user(username: str, first: str, last: str, **extra) -> User:
-        u = User(username=username, first_name=first, last_name=last, password=password,
-                 email=f"{username}@example.org", **extra)
+        u = User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            password=password,
+            email=f"{username}@example.org",
+            **extra,
+        )
         users.append(u)
         return u
 
@@ -125,11 +190,17 @@ def build_demo(*, districts: int = 1, schools: int = 40, seed: int = 2026, curre
             lat = Decimal("41.7637") + Decimal(rng.randint(-600, 600)) / 10000
             lon = Decimal("-72.6851") + Decimal(rng.randint(-800, 800)) / 10000
             school = School(
-                district=district, name=school_name, state_school_id=f"{640 + d_index:03d}{s_index + 11:04d}",
-                nces_id=f"09{d_index + 1:05d}{s_index + 1:05d}", school_type=profile[0],
-                street=f"{rng.randint(10, 990)} {rng.choice(['Main', 'Park', 'Broad', 'Albany', 'Zion', 'Wethersfield'])} Street",
-                city=town if d_index else "Hartford", zip_code=f"061{rng.randint(0, 99):02d}",
-                latitude=lat, longitude=lon, phone=f"860-555-{rng.randint(1000, 9999)}",
+                district=district,
+                name=school_name,
+                state_school_id=f"{640 + d_index:03d}{s_index + 11:04d}",
+                nces_id=f"09{d_index + 1:05d}{s_index + 1:05d}",
+                school_type=profile[0],
+                street=f"{rng.randint(10, 990)} {rng.choice(STREETS)} Street",
+                city=town if d_index else "Hartford",
+                zip_code=f"061{rng.randint(0, 99):02d}",
+                latitude=lat,
+                longitude=lon,
+                phone=f"860-555-{rng.randint(1000, 9999)}",
             )
             school._profile = profile
             all_schools.append(school)
@@ -142,7 +213,8 @@ def build_demo(*, districts: int = 1, schools: int = 40, seed: int = 2026, curre
     SchoolYear.objects.bulk_create(years)
     days = [
         SchoolDay(school_year=y, date=d)
-        for y in years for d in instructional_dates(y.start_date, y.end_date, _closed_dates(y.end_year))
+        for y in years
+        for d in instructional_dates(y.start_date, y.end_date, _closed_dates(y.end_year))
     ]
     SchoolDay.objects.bulk_create(days, batch_size=2000)
 
@@ -152,19 +224,27 @@ def build_demo(*, districts: int = 1, schools: int = 40, seed: int = 2026, curre
         year_by_district.setdefault(y.district_id, []).append(y)
     for school in all_schools:
         title = rng.choices(
-            [TitleIStatus.SCHOOLWIDE_PROGRAM, TitleIStatus.TARGETED_PROGRAM, TitleIStatus.NOT_ELIGIBLE], weights=[6, 2, 2]
+            [TitleIStatus.SCHOOLWIDE_PROGRAM, TitleIStatus.TARGETED_PROGRAM, TitleIStatus.NOT_ELIGIBLE],
+            weights=[6, 2, 2],
         )[0]
         nslp = rng.choices([NslpStatus.CEP, NslpStatus.NO_PROVISION, NslpStatus.PROVISION_2], weights=[7, 2, 1])[0]
         for y in year_by_district[school.district_id]:
-            profiles.append(SchoolProfile(
-                school=school, school_year=y, grades_offered=school._profile[2], title_i_status=title,
-                nslp_status=nslp, virtual_status=VirtualStatus.NONE,
-            ))
+            profiles.append(
+                SchoolProfile(
+                    school=school,
+                    school_year=y,
+                    grades_offered=school._profile[2],
+                    title_i_status=title,
+                    nslp_status=nslp,
+                    virtual_status=VirtualStatus.NONE,
+                )
+            )
     SchoolProfile.objects.bulk_create(profiles, batch_size=2000)
 
     departments = [
         Department(district=d, code=code, name=str(code.label), email=f"{DEPT_SHORT[code]}@example.org")
-        for d in district_rows for code in DepartmentCode
+        for d in district_rows
+        for code in DepartmentCode
     ]
     Department.objects.bulk_create(departments)
     dept = {(d.district_id, d.code): d for d in departments}
@@ -174,35 +254,60 @@ def build_demo(*, districts: int = 1, schools: int = 40, seed: int = 2026, curre
     by_slug = {_slug(s.name.split(" ")[0]): s for s in reversed(main_schools)}
 
     def assign(u: User, role: str, district=main, department=None, schools=(), title=""):
-        assignments.append((RoleAssignment(user=u, role=role, district=district, department=department, title=title), list(schools)))
+        assignments.append(
+            (RoleAssignment(user=u, role=role, district=district, department=department, title=title), list(schools))
+        )
 
     assign(user("district_admin", "Dana", "Admin"), Role.DISTRICT_ADMIN, title="Data and systems administrator")
     assign(user("coo", "Casey", "Operations"), Role.EXECUTIVE, title="Chief Operating Officer")
     assign(user("superintendent", "Sam", "Leader"), Role.EXECUTIVE, title="Superintendent")
     for code, short in DEPT_SHORT.items():
-        assign(user(f"{short}_manager", short.title(), "Manager"), Role.DEPT_MANAGER, department=dept[(main.pk, code)],
-               title=f"{code.label} director")
+        assign(
+            user(f"{short}_manager", short.title(), "Manager"),
+            Role.DEPT_MANAGER,
+            department=dept[(main.pk, code)],
+            title=f"{code.label} director",
+        )
     for short, code, school_slug in [
-        ("transport", DepartmentCode.TRANSPORTATION, "lincoln"), ("enrollment", DepartmentCode.ENROLLMENT, "lincoln"),
-        ("facilities", DepartmentCode.FACILITIES, "washington"), ("nutrition", DepartmentCode.NUTRITION, "washington"),
+        ("transport", DepartmentCode.TRANSPORTATION, "lincoln"),
+        ("enrollment", DepartmentCode.ENROLLMENT, "lincoln"),
+        ("facilities", DepartmentCode.FACILITIES, "washington"),
+        ("nutrition", DepartmentCode.NUTRITION, "washington"),
         ("athletics", DepartmentCode.ATHLETICS, "roosevelt"),
     ]:
         if school_slug in by_slug:
-            assign(user(f"{short}_staff_{school_slug}", short.title(), f"Staff {school_slug.title()}"), Role.DEPT_STAFF,
-                   department=dept[(main.pk, code)], schools=[by_slug[school_slug]])
+            assign(
+                user(f"{short}_staff_{school_slug}", short.title(), f"Staff {school_slug.title()}"),
+                Role.DEPT_STAFF,
+                department=dept[(main.pk, code)],
+                schools=[by_slug[school_slug]],
+            )
     first_schools = {}
     for school in main_schools:
         first_schools.setdefault(_slug(school.name.split(" ")[0]), school)
     for school_slug, school in list(first_schools.items())[:8]:
-        assign(user(f"principal_{school_slug}", "Pat", school_slug.title()), Role.PRINCIPAL, schools=[school], title="Principal")
+        assign(
+            user(f"principal_{school_slug}", "Pat", school_slug.title()),
+            Role.PRINCIPAL,
+            schools=[school],
+            title="Principal",
+        )
     assign(user("nutrition_director", "Nia", "Meals"), Role.MEAL_PROGRAM, title="Meal program administrator")
-    assign(user("student_services_director", "Sol", "Services"), Role.STUDENT_SERVICES, title="Director of student services")
+    assign(
+        user("student_services_director", "Sol", "Services"),
+        Role.STUDENT_SERVICES,
+        title="Director of student services",
+    )
     if "lincoln" in by_slug:
         assign(user("nurse_lincoln", "Noor", "Nurse"), Role.NURSE, schools=[by_slug["lincoln"]], title="School nurse")
     state = user("state_analyst", "Sky", "State")
     assignments.append((RoleAssignment(user=state, role=Role.STATE, district=None, title="State agency analyst"), []))
-    assign(user("sis_integration", "SIS", "Integration", is_integration=True), Role.INTEGRATION,
-           department=dept[(main.pk, DepartmentCode.ENROLLMENT)], title="Student information system sync")
+    assign(
+        user("sis_integration", "SIS", "Integration", is_integration=True),
+        Role.INTEGRATION,
+        department=dept[(main.pk, DepartmentCode.ENROLLMENT)],
+        title="Student information system sync",
+    )
     for d in district_rows[1:]:
         short_name = _slug(d.name.split(" ")[0])
         assign(user(f"admin_{short_name}_{d.state_lea_id}", "Admin", d.name), Role.DISTRICT_ADMIN, district=d)

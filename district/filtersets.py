@@ -1,4 +1,5 @@
 """One FilterSet per model, shared by the pages and the API."""
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 

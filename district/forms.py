@@ -1,11 +1,13 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import policy
 from core.forms import RecordForm
 
-from .models import RoleAssignment, SchoolProfile
 from .choices import GRADE_CODES
+from .models import RoleAssignment, SchoolProfile
 
 
 class RoleAssignmentForm(RecordForm):
@@ -18,7 +20,9 @@ class RoleAssignmentForm(RecordForm):
         data = super().clean()
         department = data.get("department")
         problems = policy.assignment_problems(
-            data.get("role"), getattr(data.get("district"), "pk", None), department.code if department else None,
+            data.get("role"),
+            getattr(data.get("district"), "pk", None),
+            department.code if department else None,
             [s.pk for s in data.get("schools") or []],
         )
         schools = data.get("schools") or []
@@ -33,5 +37,13 @@ class RoleAssignmentForm(RecordForm):
 class SchoolProfileForm(RecordForm):
     class Meta:
         model = SchoolProfile
-        fields = ["school", "school_year", "grades_offered", "title_i_status", "nslp_status", "virtual_status", "shared_time"]
-        help_texts = {"grades_offered": _("Codes: %(codes)s") % {"codes": " ".join(GRADE_CODES)}}
+        fields = [
+            "school",
+            "school_year",
+            "grades_offered",
+            "title_i_status",
+            "nslp_status",
+            "virtual_status",
+            "shared_time",
+        ]
+        help_texts = {"grades_offered": format_lazy("{} {}", gettext_lazy("Codes:"), " ".join(GRADE_CODES))}

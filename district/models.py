@@ -1,4 +1,5 @@
 """District reference data: districts, schools, school years, departments, roles."""
+
 from __future__ import annotations
 
 import datetime
@@ -56,18 +57,31 @@ class School(TrackedModel):
     nces_id = models.CharField(
         _("NCES school id"), max_length=12, blank=True, validators=[RegexValidator(r"^\d{12}$", _("Twelve digits."))]
     )
-    school_type = models.CharField(_("type"), max_length=16, choices=SchoolType.choices, default=SchoolType.NEIGHBORHOOD)
+    school_type = models.CharField(
+        _("type"), max_length=16, choices=SchoolType.choices, default=SchoolType.NEIGHBORHOOD
+    )
     street = models.CharField(_("street address"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     zip_code = models.CharField(
-        _("ZIP code"), max_length=10, blank=True, validators=[RegexValidator(r"^\d{5}(-\d{4})?$", _("Five digits, or ZIP+4."))]
+        _("ZIP code"),
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", _("Five digits, or ZIP+4."))],
     )
     latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -90,15 +104,20 @@ class School(TrackedModel):
         if self.nces_id and self.district_id:
             lea = District.objects.filter(pk=self.district_id).values_list("nces_id", flat=True).first()
             if lea and not self.nces_id.startswith(lea):
-                raise ValidationError({"nces_id": _("An NCES school id starts with its district's NCES id (%(lea)s).") % {"lea": lea}})
+                raise ValidationError(
+                    {"nces_id": _("An NCES school id starts with its district's NCES id (%(lea)s).") % {"lea": lea}}
+                )
 
 
 class SchoolYear(TrackedModel):
     """A district's school year, such as 2026-2027, and its first and last days."""
 
-    district = models.ForeignKey(District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="school_years")
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="school_years"
+    )
     end_year = models.PositiveSmallIntegerField(
-        _("ending year"), validators=[MinValueValidator(1990), MaxValueValidator(2100)],
+        _("ending year"),
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)],
         help_text=_("2027 for the 2026-2027 school year."),
     )
     start_date = models.DateField(_("first day"))
@@ -112,7 +131,9 @@ class SchoolYear(TrackedModel):
         verbose_name_plural = _("school years")
         constraints = [
             models.UniqueConstraint(fields=["district", "end_year"], name="schoolyear_unique_per_district"),
-            models.CheckConstraint(condition=models.Q(end_date__gt=models.F("start_date")), name="schoolyear_dates_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gt=models.F("start_date")), name="schoolyear_dates_ordered"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +142,8 @@ class SchoolYear(TrackedModel):
     @property
     def name(self) -> str:
         return str(self)
+
+    name.fget.short_description = _("school year")
 
     def clean(self):
         if self.start_date and self.end_date:
@@ -135,7 +158,9 @@ class SchoolYear(TrackedModel):
 class SchoolDay(TrackedModel):
     """A day on a school year's instructional calendar."""
 
-    school_year = models.ForeignKey(SchoolYear, verbose_name=_("school year"), on_delete=models.CASCADE, related_name="days")
+    school_year = models.ForeignKey(
+        SchoolYear, verbose_name=_("school year"), on_delete=models.CASCADE, related_name="days"
+    )
     date = models.DateField(_("date"))
     is_instructional = models.BooleanField(_("instructional day"), default=True)
     note = models.CharField(_("note"), max_length=100, blank=True)
@@ -162,7 +187,8 @@ def validate_grades(value: str) -> None:
     unknown = [c for c in codes if c not in GRADE_CODES]
     if unknown:
         raise ValidationError(
-            _("Unknown grade codes: %(codes)s. Use %(allowed)s.") % {"codes": ", ".join(unknown), "allowed": " ".join(GRADE_CODES)}
+            _("Unknown grade codes: %(codes)s. Use %(allowed)s.")
+            % {"codes": ", ".join(unknown), "allowed": " ".join(GRADE_CODES)}
         )
     if len(set(codes)) != len(codes):
         raise ValidationError(_("A grade is listed twice."))
@@ -176,9 +202,13 @@ class SchoolProfile(TrackedModel):
     """What a school is in a given year: the values federal files report for that year."""
 
     school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="profiles")
-    school_year = models.ForeignKey(SchoolYear, verbose_name=_("school year"), on_delete=models.PROTECT, related_name="profiles")
+    school_year = models.ForeignKey(
+        SchoolYear, verbose_name=_("school year"), on_delete=models.PROTECT, related_name="profiles"
+    )
     grades_offered = models.CharField(
-        _("grades offered"), max_length=80, validators=[validate_grades],
+        _("grades offered"),
+        max_length=80,
+        validators=[validate_grades],
         help_text=_("EDFacts grade codes separated by spaces, e.g. PK KG 01 02 03 04 05."),
     )
     title_i_status = models.CharField(_("Title I status"), max_length=16, choices=TitleIStatus.choices, blank=True)
@@ -200,7 +230,9 @@ class SchoolProfile(TrackedModel):
     def clean(self):
         if self.grades_offered:
             codes = grade_list(self.grades_offered)
-            self.grades_offered = " ".join(sorted(codes, key=lambda c: GRADE_CODES.index(c) if c in GRADE_CODES else 99))
+            self.grades_offered = " ".join(
+                sorted(codes, key=lambda c: GRADE_CODES.index(c) if c in GRADE_CODES else 99)
+            )
         if self.school_id and self.school_year_id and self.school.district_id != self.school_year.district_id:
             raise ValidationError({"school_year": _("The school year belongs to another district.")})
 
@@ -212,7 +244,9 @@ class SchoolProfile(TrackedModel):
 class Department(TrackedModel):
     """One of the departments the COO supervises, in one district."""
 
-    district = models.ForeignKey(District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="departments")
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="departments"
+    )
     code = models.CharField(_("department"), max_length=16, choices=DepartmentCode.choices)
     name = models.CharField(_("name"), max_length=150, blank=True)
     email = models.EmailField(_("contact email"), blank=True)
@@ -232,17 +266,32 @@ class Department(TrackedModel):
 class RoleAssignment(TrackedModel):
     """A user's role in a district, department and schools: the input of the access policy."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     district = models.ForeignKey(
-        District, verbose_name=_("district"), null=True, blank=True, on_delete=models.PROTECT, related_name="role_assignments",
+        District,
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="role_assignments",
         help_text=_("Empty only for a state role that spans every district."),
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="role_assignments"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="role_assignments",
     )
     schools = models.ManyToManyField(
-        School, verbose_name=_("schools"), blank=True, related_name="role_assignments",
+        School,
+        verbose_name=_("schools"),
+        blank=True,
+        related_name="role_assignments",
         help_text=_("Empty means every school of the district (not allowed for staff and principals)."),
     )
     title = models.CharField(_("job title"), max_length=100, blank=True)
@@ -272,7 +321,9 @@ class RoleAssignment(TrackedModel):
 def assignments_for_user(user) -> list[policy.Assignment]:
     """The loader the access policy calls (settings.OPS_ASSIGNMENT_LOADER): two queries."""
     rows = list(
-        RoleAssignment.objects.filter(user=user, is_active=True).values_list("pk", "role", "district_id", "department__code")
+        RoleAssignment.objects.filter(user=user, is_active=True).values_list(
+            "pk", "role", "district_id", "department__code"
+        )
     )
     if not rows:
         return []
@@ -283,7 +334,9 @@ def assignments_for_user(user) -> list[policy.Assignment]:
     ):
         schools.setdefault(ra_id, set()).add(school_id)
     return [
-        policy.Assignment(role=role, district_id=district_id, department_code=code, school_ids=frozenset(schools.get(pk, ())))
+        policy.Assignment(
+            role=role, district_id=district_id, department_code=code, school_ids=frozenset(schools.get(pk, ()))
+        )
         for pk, role, district_id, code in rows
     ]
 

@@ -1,4 +1,5 @@
 """Workflows on district reference data."""
+
 from __future__ import annotations
 
 import datetime
@@ -16,7 +17,9 @@ from core.services import ensure_in_scope
 from .models import SchoolDay, SchoolYear
 
 
-def instructional_dates(start: datetime.date, end: datetime.date, closed: Iterable[datetime.date] = ()) -> list[datetime.date]:
+def instructional_dates(
+    start: datetime.date, end: datetime.date, closed: Iterable[datetime.date] = ()
+) -> list[datetime.date]:
     """Weekdays from ``start`` to ``end`` inclusive, less the closed dates."""
     closed_set = set(closed)
     days = []
@@ -39,13 +42,18 @@ def school_year_calendar_build(*, actor, school_year: SchoolYear, closed_dates: 
     outside = [d for d in closed if not (school_year.start_date <= d <= school_year.end_date)]
     if outside:
         raise ValidationError(
-            {"closed_dates": _("Dates outside the school year: %(dates)s.") % {"dates": ", ".join(d.isoformat() for d in outside)}}
+            {
+                "closed_dates": _("Dates outside the school year: %(dates)s.")
+                % {"dates": ", ".join(d.isoformat() for d in outside)}
+            }
         )
     if actor is not None:
         ensure_in_scope(actor, school_year, Action.CHANGE)
     existing = set(SchoolDay.objects.filter(school_year=school_year).values_list("date", flat=True))
     new_days = [
-        SchoolDay(school_year=school_year, date=d, is_instructional=True, created_by=actor if actor and actor.pk else None)
+        SchoolDay(
+            school_year=school_year, date=d, is_instructional=True, created_by=actor if actor and actor.pk else None
+        )
         for d in instructional_dates(school_year.start_date, school_year.end_date, closed)
         if d not in existing
     ]

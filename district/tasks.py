@@ -1,4 +1,5 @@
 """Celery tasks: fetch by id, call a service; safe to run twice."""
+
 import datetime
 
 from celery import shared_task
@@ -12,7 +13,9 @@ from .services import school_year_calendar_build
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def school_year_calendar_build_task(self, school_year_id: int, actor_id: int | None = None, closed_dates: list[str] = ()):
+def school_year_calendar_build_task(
+    self, school_year_id: int, actor_id: int | None = None, closed_dates: list[str] = ()
+):
     school_year = SchoolYear.objects.get(pk=school_year_id)
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     with context.acting(via=Source.SYSTEM, rid=f"task-{self.request.id}" if self.request.id else None):

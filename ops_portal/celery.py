@@ -4,6 +4,7 @@ With ``REDIS_URL`` set, tasks go through Redis to separate worker processes.
 Without it (the embedded default) tasks run in-process, eagerly, so the app
 works on a bare machine. Settings come from Django's settings, prefix CELERY_.
 """
+
 import os
 
 from celery import Celery

@@ -8,6 +8,7 @@ folder, Celery tasks in-process, a local-memory cache and DEBUG on.
 - ``DJANGO_DEBUG=0`` with ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``:
   the production configuration (``manage.py check --deploy`` is clean).
 """
+
 from pathlib import Path
 
 import environ

@@ -4,6 +4,7 @@ The sample app (``core.tests.sample``) holds a school-scoped department record
 with a sensitive field and student-level data, so the chassis's scoping,
 field protection and disclosure logging are tested on a model built for it.
 """
+
 from .settings import *  # noqa: F403
 from .settings import INSTALLED_APPS
 

@@ -1,4 +1,5 @@
 """Bearer-token authentication for integrations."""
+
 from __future__ import annotations
 
 import datetime

@@ -1,4 +1,5 @@
 """One place that maps the services' exceptions to HTTP answers."""
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
@@ -16,7 +17,8 @@ def exception_handler(exc, context):
     if isinstance(exc, StaleVersion):
         code = status.HTTP_412_PRECONDITION_FAILED if isinstance(exc, StaleVersionIfMatch) else status.HTTP_409_CONFLICT
         return Response(
-            {"detail": "The record was changed by someone else.", "current_version": exc.current}, status=code,
+            {"detail": "The record was changed by someone else.", "current_version": exc.current},
+            status=code,
             headers={"ETag": f'"{exc.current}"'},
         )
     if isinstance(exc, DjangoValidationError):

@@ -1,4 +1,5 @@
 """The API's permission check: token scope, then the access policy."""
+
 from rest_framework import permissions
 
 from core import policy
@@ -6,8 +7,13 @@ from core.choices import Action
 from core.models import ApiToken
 
 METHOD_ACTIONS = {
-    "GET": Action.VIEW, "HEAD": Action.VIEW, "OPTIONS": Action.VIEW,
-    "POST": Action.ADD, "PUT": Action.CHANGE, "PATCH": Action.CHANGE, "DELETE": Action.DELETE,
+    "GET": Action.VIEW,
+    "HEAD": Action.VIEW,
+    "OPTIONS": Action.VIEW,
+    "POST": Action.ADD,
+    "PUT": Action.CHANGE,
+    "PATCH": Action.CHANGE,
+    "DELETE": Action.DELETE,
 }
 
 

@@ -8,7 +8,16 @@ from .viewsets import RestrictedModelSerializer
 class UserSerializer(RestrictedModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "first_name", "last_name", "email", "preferred_language", "is_active", "is_integration"]
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "preferred_language",
+            "is_active",
+            "is_integration",
+        ]
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -24,8 +33,19 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEntry
-        fields = ["id", "timestamp", "actor", "actor_name", "change", "content_type", "object_id", "object_repr",
-                  "changes", "request_id", "source"]
+        fields = [
+            "id",
+            "timestamp",
+            "actor",
+            "actor_name",
+            "change",
+            "content_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "request_id",
+            "source",
+        ]
         read_only_fields = fields
 
     def get_content_type(self, obj) -> str:
@@ -40,6 +60,17 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 class DisclosureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Disclosure
-        fields = ["id", "timestamp", "actor", "actor_name", "channel", "what", "categories", "student_count",
-                  "recipient", "basis", "request_id"]
+        fields = [
+            "id",
+            "timestamp",
+            "actor",
+            "actor_name",
+            "channel",
+            "what",
+            "categories",
+            "student_count",
+            "recipient",
+            "basis",
+            "request_id",
+        ]
         read_only_fields = fields

@@ -1,4 +1,5 @@
 """The API base: one viewset class that applies ``restrict()`` and the services."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
@@ -12,15 +13,21 @@ from core.models import Disclosure
 from .exceptions import StaleVersionIfMatch
 
 VIEW_ACTIONS = {
-    "list": Action.VIEW, "retrieve": Action.VIEW, "create": Action.ADD,
-    "update": Action.CHANGE, "partial_update": Action.CHANGE, "destroy": Action.DELETE,
+    "list": Action.VIEW,
+    "retrieve": Action.VIEW,
+    "create": Action.ADD,
+    "update": Action.CHANGE,
+    "partial_update": Action.CHANGE,
+    "destroy": Action.DELETE,
 }
 
 
 class RestrictedModelSerializer(serializers.ModelSerializer):
     """Drops the sensitive fields the requesting user may not see; exposes the version."""
 
-    version = serializers.IntegerField(required=False, help_text="The version you read; a stale one is refused with 409.")
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read; a stale one is refused with 409."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -28,7 +35,7 @@ class RestrictedModelSerializer(serializers.ModelSerializer):
         user = getattr(request, "user", None)
         for name in policy.hidden_fields(user, self.Meta.model):
             fields.pop(name, None)
-        for name, f in fields.items():
+        for f in fields.values():
             queryset = getattr(f, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict") and user is not None:
                 f.queryset = queryset.restrict(user)
@@ -60,7 +67,10 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
         queryset = self.filter_queryset(self.get_queryset()) if self.action == "retrieve" else self.get_queryset()
         obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
         action = self.policy_action
-        if action != Action.VIEW and not type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists():
+        if (
+            action != Action.VIEW
+            and not type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists()
+        ):
             raise PermissionDenied(f"You may view this record but not {action} it.")
         return obj
 
@@ -123,7 +133,8 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
         if getattr(model, "student_level", False) and count:
             hidden = policy.hidden_fields(self.request.user, model)
             audit.log_disclosure(
-                actor=self.request.user, channel=Disclosure.Channel.API,
+                actor=self.request.user,
+                channel=Disclosure.Channel.API,
                 what=f"{model._meta.verbose_name_plural} via {self.request.path}"[:200],
                 categories=[f.name for f in model._meta.concrete_fields if f.name not in hidden],
                 student_count=count,

@@ -17,6 +17,7 @@ gets field-level errors and writes nothing; a stale version is refused;
 sensitive fields are hidden from roles without their data class; a list
 costs the same number of queries for 3 rows as for 30.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,7 +25,6 @@ import datetime
 import decimal
 import io
 
-import pytest
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -100,10 +100,10 @@ class ModelContract:
 
     model: type[models.Model]
     # Personas (names of attributes of the ``world`` fixture).
-    writer = "district_admin"   # may add, change and delete in-scope records
-    reader = "coo"              # may read; not write, unless it is the writer too
-    denied = "stranger"         # signed in, no permission at all
-    count_reader = None         # who lists rows for the query-count check (default: writer)
+    writer = "district_admin"  # may add, change and delete in-scope records
+    reader = "coo"  # may read; not write, unless it is the writer too
+    denied = "stranger"  # signed in, no permission at all
+    count_reader = None  # who lists rows for the query-count check (default: writer)
     # For school-scoped records: a persona limited to Lincoln, who must not see Washington's.
     scoped_reader: str | None = None
     # A text field the edit tests change, and a bad value with the field it is reported on.
@@ -212,7 +212,9 @@ class PagesContract(ModelContract):
         c = login(self.user(world, self.writer))
         before = set(self.model.objects.values_list("pk", flat=True))
         response = c.post(self.url("add"), self.new_data(world))
-        assert response.status_code in (200, 302), getattr(response, "context", {}) and response.context.get("form").errors
+        assert response.status_code in (200, 302), (
+            getattr(response, "context", {}) and response.context.get("form").errors
+        )
         created = self.model.objects.exclude(pk__in=before)
         assert created.count() == 1
         assert AuditEntry.objects.filter(object_id=str(created.get().pk), change="create").count() == 1
@@ -231,7 +233,7 @@ class PagesContract(ModelContract):
     def test_edit_is_audited_and_stale_version_refused(self, world, login):
         obj = self.in_scope(world)
         c = login(self.user(world, self.writer))
-        data = form_data_from(obj, [f for f in self.pages.fields])
+        data = form_data_from(obj, list(self.pages.fields))
         new_value = form_value(self.edited_value(obj))
         data[self.edit_field] = new_value
         data["version"] = obj.version

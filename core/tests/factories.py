@@ -25,15 +25,27 @@ def make_token(user, scopes=("district:read",), **extra):
 
 def make_audit(district_id, **extra):
     return AuditEntry.objects.create(
-        actor_name="someone", change="update", content_type=ContentType.objects.get_for_model(Widget),
-        object_id="1", object_repr="thing", changes={"name": ["a", "b"]}, district_key=district_id, **extra
+        actor_name="someone",
+        change="update",
+        content_type=ContentType.objects.get_for_model(Widget),
+        object_id="1",
+        object_repr="thing",
+        changes={"name": ["a", "b"]},
+        district_key=district_id,
+        **extra,
     )
 
 
 def make_disclosure(district_id):
     return Disclosure.objects.create(
-        actor_name="someone", channel="export", what="widgets", categories=["name"], student_count=12,
-        recipient="someone", basis="school official", district_key=district_id,
+        actor_name="someone",
+        channel="export",
+        what="widgets",
+        categories=["name"],
+        student_count=12,
+        recipient="someone",
+        basis="school official",
+        district_key=district_id,
     )
 
 

@@ -1,4 +1,5 @@
 """The chassis's own models, and a school-scoped sample record, through the contracts."""
+
 import pytest
 
 from core.models import ApiToken, AuditEntry, Disclosure, User
@@ -30,8 +31,14 @@ class TestUser(AllContracts):
         return user
 
     def new_data(self, world):
-        return {"username": "new_clerk", "first_name": "New", "last_name": "Clerk", "email": "clerk@example.org",
-                "preferred_language": "es", "is_active": "on"}
+        return {
+            "username": "new_clerk",
+            "first_name": "New",
+            "last_name": "Clerk",
+            "email": "clerk@example.org",
+            "preferred_language": "es",
+            "is_active": "on",
+        }
 
     versioned = False  # accounts carry no version; edits are audited (test_user_edit_is_audited)
 

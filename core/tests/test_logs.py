@@ -1,4 +1,5 @@
 """Audit and disclosure logs: immutable, outliving the records, written by every door."""
+
 import pytest
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -69,8 +70,13 @@ def test_admin_site_changes_are_audited(world, rf):
 
 def test_service_writes_are_audited_with_request_id_from_header(world, client):
     client.force_login(world.district_admin)
-    data = {"district": world.district.pk, "name": "Renamed", "state_school_id": world.lincoln.state_school_id,
-            "school_type": "neighborhood", "version": 1}
+    data = {
+        "district": world.district.pk,
+        "name": "Renamed",
+        "state_school_id": world.lincoln.state_school_id,
+        "school_type": "neighborhood",
+        "version": 1,
+    }
     response = client.post(f"/district/school/{world.lincoln.pk}/edit/", data, HTTP_X_REQUEST_ID="req-123")
     assert response.status_code == 302
     assert response["X-Request-ID"] == "req-123"

@@ -1,4 +1,5 @@
 """The chassis's own pages: sign-in, home per role, language, health, API docs."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

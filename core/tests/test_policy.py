@@ -1,4 +1,5 @@
 """The access policy's rules, read as the district's definition."""
+
 import pytest
 
 from core import policy

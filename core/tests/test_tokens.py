@@ -1,4 +1,5 @@
 """API tokens: hashed, scoped, expiring, revocable, managed in the browser."""
+
 import datetime
 
 import pytest
@@ -67,7 +68,9 @@ def test_last_used_is_recorded(world):
 
 def test_admin_creates_token_in_browser_and_sees_key_once(world, login):
     c = login(world.district_admin)
-    response = c.post("/core/apitoken/add/", {"name": "Bus GPS", "user": world.sis_integration.pk, "scopes": ["district:read"]})
+    response = c.post(
+        "/core/apitoken/add/", {"name": "Bus GPS", "user": world.sis_integration.pk, "scopes": ["district:read"]}
+    )
     assert response.status_code == 200
     key = response.context["key"]
     token = ApiToken.objects.get(name="Bus GPS")
@@ -80,8 +83,15 @@ def test_admin_creates_token_in_browser_and_sees_key_once(world, login):
 
 def test_token_form_refuses_past_expiry_and_no_scopes(world, login):
     c = login(world.district_admin)
-    response = c.post("/core/apitoken/add/", {"name": "Old", "user": world.sis_integration.pk, "scopes": ["district:read"],
-                                              "expires_at": "2001-01-01T00:00"})
+    response = c.post(
+        "/core/apitoken/add/",
+        {
+            "name": "Old",
+            "user": world.sis_integration.pk,
+            "scopes": ["district:read"],
+            "expires_at": "2001-01-01T00:00",
+        },
+    )
     assert response.status_code == 400 and "expires_at" in response.context["form"].errors
     response = c.post("/core/apitoken/add/", {"name": "None", "user": world.sis_integration.pk})
     assert "scopes" in response.context["form"].errors

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from core.api.viewsets import RestrictedModelSerializer
 from core import policy
+from core.api.viewsets import RestrictedModelSerializer
 
 from ..models import Department, District, RoleAssignment, School, SchoolDay, SchoolProfile, SchoolYear
 
@@ -16,8 +16,21 @@ class SchoolSerializer(RestrictedModelSerializer):
     class Meta:
         model = School
         fields = [
-            "id", "district", "name", "state_school_id", "nces_id", "school_type", "street", "city", "zip_code",
-            "latitude", "longitude", "phone", "is_active", "version", "updated_at",
+            "id",
+            "district",
+            "name",
+            "state_school_id",
+            "nces_id",
+            "school_type",
+            "street",
+            "city",
+            "zip_code",
+            "latitude",
+            "longitude",
+            "phone",
+            "is_active",
+            "version",
+            "updated_at",
         ]
 
 
@@ -41,8 +54,15 @@ class SchoolProfileSerializer(RestrictedModelSerializer):
     class Meta:
         model = SchoolProfile
         fields = [
-            "id", "school", "school_year", "grades_offered", "title_i_status", "nslp_status", "virtual_status",
-            "shared_time", "version",
+            "id",
+            "school",
+            "school_year",
+            "grades_offered",
+            "title_i_status",
+            "nslp_status",
+            "virtual_status",
+            "shared_time",
+            "version",
         ]
         validators = []
 
@@ -60,13 +80,24 @@ class RoleAssignmentSerializer(RestrictedModelSerializer):
         fields = ["id", "user", "role", "district", "department", "schools", "title", "is_active", "version"]
 
     def validate(self, attrs):
-        merged = {**({} if self.instance is None else {
-            "role": self.instance.role, "district": self.instance.district, "department": self.instance.department,
-            "schools": list(self.instance.schools.all()),
-        }), **attrs}
+        merged = {
+            **(
+                {}
+                if self.instance is None
+                else {
+                    "role": self.instance.role,
+                    "district": self.instance.district,
+                    "department": self.instance.department,
+                    "schools": list(self.instance.schools.all()),
+                }
+            ),
+            **attrs,
+        }
         department = merged.get("department")
         problems = policy.assignment_problems(
-            merged.get("role"), getattr(merged.get("district"), "pk", None), department.code if department else None,
+            merged.get("role"),
+            getattr(merged.get("district"), "pk", None),
+            department.code if department else None,
             [s.pk for s in merged.get("schools") or []],
         )
         if problems:

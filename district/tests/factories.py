@@ -1,4 +1,5 @@
 """factory_boy factories for district reference data."""
+
 import datetime
 
 import factory

@@ -1,4 +1,5 @@
 """Every district model through the page, API and filter contracts."""
+
 import datetime
 import itertools
 
@@ -66,8 +67,13 @@ class TestSchool(AllContracts):
         return SchoolFactory(district=school.district)
 
     def new_data(self, world):
-        return {"district": world.district.pk, "name": "Kennedy Middle School", "state_school_id": "6400099",
-                "school_type": "magnet", "is_active": "on"}
+        return {
+            "district": world.district.pk,
+            "name": "Kennedy Middle School",
+            "state_school_id": "6400099",
+            "school_type": "magnet",
+            "is_active": "on",
+        }
 
     def test_cannot_move_a_school_to_another_district(self, world, login):
         c = login(world.district_admin)
@@ -124,8 +130,14 @@ class TestSchoolProfile(AllContracts):
         return SchoolProfileFactory(school=SchoolFactory(district=school.district), school_year=year_of(world, school))
 
     def new_data(self, world):
-        return {"school": world.lincoln.pk, "school_year": world.year.pk, "grades_offered": "kg 01 02",
-                "title_i_status": "SWELIGSWPROG", "nslp_status": "NSLPCEO", "virtual_status": "NOTVIRTUAL"}
+        return {
+            "school": world.lincoln.pk,
+            "school_year": world.year.pk,
+            "grades_offered": "kg 01 02",
+            "title_i_status": "SWELIGSWPROG",
+            "nslp_status": "NSLPCEO",
+            "virtual_status": "NOTVIRTUAL",
+        }
 
     def test_grades_are_normalised(self, world, login):
         login(world.district_admin).post("/district/schoolprofile/add/", self.new_data(world))
@@ -167,8 +179,14 @@ class TestRoleAssignment(AllContracts):
         return RoleAssignmentFactory(user=UserFactory(), role=Role.EXECUTIVE, district=school.district, title="Chief")
 
     def new_data(self, world):
-        return {"user": UserFactory().pk, "role": Role.DEPT_MANAGER, "district": world.district.pk,
-                "department": world.dept[DepartmentCode.ATHLETICS].pk, "title": "Athletic director", "is_active": "on"}
+        return {
+            "user": UserFactory().pk,
+            "role": Role.DEPT_MANAGER,
+            "district": world.district.pk,
+            "department": world.dept[DepartmentCode.ATHLETICS].pk,
+            "title": "Athletic director",
+            "is_active": "on",
+        }
 
     def test_staff_need_schools(self, world, login):
         data = {**self.new_data(world), "role": Role.DEPT_STAFF}

@@ -1,4 +1,5 @@
 """Bulk school import: all rows or none, every bad row reported."""
+
 import csv
 import io
 
@@ -9,17 +10,35 @@ from district.models import School
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["district", "name", "state_school_id", "nces_id", "school_type", "zip_code", "latitude", "longitude", "is_active"]
+HEADER = [
+    "district",
+    "name",
+    "state_school_id",
+    "nces_id",
+    "school_type",
+    "zip_code",
+    "latitude",
+    "longitude",
+    "is_active",
+]
 
 
 def school_rows(n=1000):
     rows = []
     for i in range(n):
-        rows.append({
-            "district": "640", "name": f"School {i:04d}", "state_school_id": f"65{i:05d}",
-            "nces_id": f"0900001{i:05d}", "school_type": "magnet" if i % 5 == 0 else "neighborhood",
-            "zip_code": "06103", "latitude": "41.76", "longitude": "-72.68", "is_active": "yes",
-        })
+        rows.append(
+            {
+                "district": "640",
+                "name": f"School {i:04d}",
+                "state_school_id": f"65{i:05d}",
+                "nces_id": f"0900001{i:05d}",
+                "school_type": "magnet" if i % 5 == 0 else "neighborhood",
+                "zip_code": "06103",
+                "latitude": "41.76",
+                "longitude": "-72.68",
+                "is_active": "yes",
+            }
+        )
     return rows
 
 
@@ -43,12 +62,12 @@ def _named(data, name):
 
 def break_seven(rows):
     rows[3]["state_school_id"] = rows[2]["state_school_id"]  # duplicate id in the file
-    rows[10]["district"] = "999"                               # unknown district
-    rows[120]["school_type"] = "castle"                        # not a choice
-    rows[250]["zip_code"] = "6103"                             # malformed ZIP
-    rows[400]["latitude"] = "123"                              # out of range
-    rows[640]["name"] = ""                                     # required
-    rows[999]["nces_id"] = "1234567890123"                     # wrong length
+    rows[10]["district"] = "999"  # unknown district
+    rows[120]["school_type"] = "castle"  # not a choice
+    rows[250]["zip_code"] = "6103"  # malformed ZIP
+    rows[400]["latitude"] = "123"  # out of range
+    rows[640]["name"] = ""  # required
+    rows[999]["nces_id"] = "1234567890123"  # wrong length
     return {5, 12, 122, 252, 402, 642, 1001}
 
 

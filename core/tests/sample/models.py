@@ -4,6 +4,7 @@ It has what real department records will have: a school, a sensitive field
 (meal eligibility), and student-level data; so the scoping, the field
 protection and the disclosure log are tested on the chassis itself.
 """
+
 from django.db import models
 
 from core import policy

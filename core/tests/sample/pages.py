@@ -15,9 +15,14 @@ class WidgetFilterSet(RestrictedFilterSet):
         fields = ["school", "meal_status"]
 
 
-pages.register(Pages(
-    model=Widget, filterset=WidgetFilterSet, section="Sample",
-    fields=["school", "name", "meal_status", "count"],
-    list_columns=["name", "school", "meal_status", "count"],
-    import_key="name", related_keys={"school": "state_school_id"},
-))
+pages.register(
+    Pages(
+        model=Widget,
+        filterset=WidgetFilterSet,
+        section="Sample",
+        fields=["school", "name", "meal_status", "count"],
+        list_columns=["name", "school", "meal_status", "count"],
+        import_key="name",
+        related_keys={"school": "state_school_id"},
+    )
+)

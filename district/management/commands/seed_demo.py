@@ -23,15 +23,19 @@ class Command(BaseCommand):
                 return
             raise CommandError("The database already has districts; use a fresh database or --if-empty.")
         result = build_demo(districts=districts, schools=schools, seed=seed)
-        self.stdout.write(self.style.SUCCESS(
-            f"Built {result.districts} district(s), {result.schools} schools, {result.users} users (seed {seed})."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Built {result.districts} district(s), {result.schools} schools, {result.users} users (seed {seed})."
+            )
+        )
         self._print_logins()
 
     def _print_logins(self):
         from core.models import User
 
-        names = list(User.objects.filter(is_integration=False).order_by("username").values_list("username", flat=True)[:40])
+        names = list(
+            User.objects.filter(is_integration=False).order_by("username").values_list("username", flat=True)[:40]
+        )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for name in names:
             self.stdout.write(f"  {name}")

@@ -1,0 +1,58 @@
+# District Ops Portal: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SUITE ?= all
+
+.PHONY: run test lint check migrate seed worker beat bench messages clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## make run: create the venv, migrate, load the demo district and serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	@echo "Serving on http://$(HOST):$(PORT)/ (sign in with a demo login above)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: the whole suite (SQLite by default; DATABASE_URL/REDIS_URL switch to real services)
+test: $(STAMP)
+	$(PY) -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+seed: $(STAMP)
+	$(PY) manage.py seed_demo --if-empty
+
+## make worker / make beat: Celery against REDIS_URL
+worker: $(STAMP)
+	$(VENV)/bin/celery -A ops_portal worker -l info --concurrency $${CELERY_CONCURRENCY:-2}
+
+beat: $(STAMP)
+	$(VENV)/bin/celery -A ops_portal beat -l info
+
+## make bench [SUITE=routing|lottery|all]: benchmarks, ratios against baselines measured in the same run
+bench: $(STAMP)
+	$(PY) -m bench $(SUITE) $(ARGS)
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --ignore="core/tests/*" --ignore=bench
+	$(PY) manage.py compilemessages -l es --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache
