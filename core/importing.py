@@ -245,6 +245,8 @@ def commit_import(plan: ImportPlan, user) -> tuple[int, int]:
     for action in (Action.ADD, Action.CHANGE):
         wanted = [obj.pk for _l, obj, _m, is_new in plan.rows if is_new == (action == Action.ADD)]
         if wanted and model.objects.restrict(user, action).filter(pk__in=wanted).count() != len(wanted):
-            raise PermissionDenied(_("Some rows would fall outside what you may %(action)s.") % {"action": Action(action).label})
+            raise PermissionDenied(
+                _("Some rows would fall outside what you may %(action)s.") % {"action": Action(action).label}
+            )
     audit.log_bulk(actor=user, rows=log_rows)
     return plan.new_count, len(ids) - plan.new_count

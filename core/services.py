@@ -28,7 +28,9 @@ class StaleVersion(Exception):
 def ensure_in_scope(actor, instance: models.Model, action: str) -> None:
     model = type(instance)
     if not model.objects.restrict(actor, action).filter(pk=instance.pk).exists():
-        raise PermissionDenied(_("That record would fall outside what you may %(action)s.") % {"action": Action(action).label})
+        raise PermissionDenied(
+            _("That record would fall outside what you may %(action)s.") % {"action": Action(action).label}
+        )
 
 
 @transaction.atomic
