@@ -116,6 +116,11 @@ class AccessRule:
     # A to-many relation whose absence makes a row visible to every holder of
     # a grant (for example, users not yet given any role, so they can be).
     unassigned_path: str | None = None
+    # A field naming each row's sensitive data class (blank when none): rows of
+    # a class the user does not administer are left out altogether, for
+    # records whose mere existence discloses the class (an IEP, a free-meal
+    # eligibility). Aggregate counts come from their own queries.
+    row_class_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,18 +246,25 @@ def filter_for(user, model: type[Model], action: str) -> Q | None:
     scope = scope_for(user)
     rule = rule_for(model)
     if scope.is_superuser:
-        return None if can(user, model, action) else Q(pk__in=[])
+        if not can(user, model, action):
+            return Q(pk__in=[])
+        if rule.row_class_field:
+            return Q(**{f"{rule.row_class_field}__in": ["", *sorted(scope.data_classes())]})
+        return None
     parts = [_assignment_q(model, rule, a, reach) for a, reach in _grants(scope, rule, action)]
     if not parts:
         return Q(pk__in=[])
-    if any(not part for part in parts):  # an empty Q: no limit at all
-        return None
+    class_q = Q()
+    if rule.row_class_field:
+        class_q = Q(**{f"{rule.row_class_field}__in": ["", *sorted(scope.data_classes())]})
+    if any(not part for part in parts):  # an empty Q: no limit but the row classes
+        return class_q or None
     combined = reduce(or_, parts)
     if rule.unassigned_path:
         combined |= Q(**{f"{rule.unassigned_path}__isnull": True})
     if rule.multi_valued:
-        return Q(pk__in=model._base_manager.filter(combined).values("pk"))
-    return combined
+        return Q(pk__in=model._base_manager.filter(combined).values("pk")) & class_q
+    return combined & class_q
 
 
 def hidden_fields(user, model: type[Model]) -> set[str]:

@@ -42,6 +42,7 @@ class Pages:
     detail_template: str | None = None
     section: str | None = None  # navigation heading; defaults to the app's verbose name
     extra_views: dict[str, Any] = field(default_factory=dict)  # action name -> view class
+    select_related: list[str] = field(default_factory=list)  # relations the rows' text needs beyond the columns
 
     @property
     def app_label(self) -> str:

@@ -45,7 +45,7 @@ class PolicyMixin(LoginRequiredMixin):
 
     def restricted(self, action=None):
         qs = self.pages.model.objects.restrict(self.request.user, action or self.action)
-        return qs.select_related(*self.pages.fk_columns)
+        return qs.select_related(*self.pages.fk_columns, *self.pages.select_related)
 
     def base_context(self, **extra):
         opts = self.pages.model._meta
