@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -24,7 +25,6 @@ from .choices import DepartmentCode, NslpStatus, SchoolType, TitleIStatus, Virtu
 from .models import Department, District, RoleAssignment, School, SchoolDay, SchoolProfile, SchoolYear
 from .services import instructional_dates
 
-DEMO_PASSWORD = "demo-pass-2026"
 
 NAMES = [
     "Lincoln",
@@ -143,10 +143,19 @@ def _closed_dates(end_year: int) -> list[datetime.date]:
     return fixed
 
 
+def build(*, options: dict, context: dict) -> str:
+    """The demo-data hook (see core's seed_demo command)."""
+    result = build_demo(districts=options["districts"], schools=options["schools"], seed=options["seed"])
+    context["districts"] = list(District.objects.order_by("pk"))
+    context["schools"] = list(School.objects.order_by("pk"))
+    context["years"] = list(SchoolYear.objects.order_by("pk"))
+    return f"{result.districts} district(s), {result.schools} schools, {result.users} users"
+
+
 @transaction.atomic
 def build_demo(*, districts: int = 1, schools: int = 40, seed: int = 2026, current_end_year: int = 2027) -> DemoResult:
     rng = random.Random(seed)
-    password = make_password(DEMO_PASSWORD)
+    password = make_password(settings.OPS_DEMO_PASSWORD)
     logins: list[tuple[str, str]] = []
     users: list[User] = []
     assignments: list[tuple[RoleAssignment, list[School]]] = []

@@ -189,6 +189,7 @@ OPS_ASSIGNMENT_LOADER = "district.models.assignments_for_user"
 
 # The sign-in page lists the demo accounts (make run); never in production.
 OPS_SHOW_DEMO_LOGINS = env.bool("OPS_SHOW_DEMO_LOGINS", default=DEBUG)
+OPS_DEMO_PASSWORD = "demo-pass-2026"  # every demo account's password (seed_demo)
 
 # Rows per page on list pages, and the small-cell suppression threshold.
 OPS_PAGE_SIZE = 50

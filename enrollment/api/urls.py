@@ -1,3 +1,4 @@
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from . import views as v
@@ -14,4 +15,8 @@ for prefix, viewset in [
     ("offers", v.OfferViewSet), ("waitlist", v.WaitlistEntryViewSet),
 ]:
     router.register(prefix, viewset, basename=viewset.queryset.model._meta.model_name)
-urlpatterns = router.urls
+urlpatterns = [
+    path("roster/", include("enrollment.roster.api_urls")),
+    path("choice/", include("enrollment.api.choice_urls")),
+    *router.urls,
+]

@@ -1,0 +1,2 @@
+"""School-choice workflow API actions."""
+urlpatterns: list = []

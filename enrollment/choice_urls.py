@@ -1,0 +1,2 @@
+"""School-choice workflow pages: applications, lottery runs, offers, waitlists."""
+urlpatterns: list = []

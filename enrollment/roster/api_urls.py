@@ -1,0 +1,2 @@
+"""Roster sync API endpoints (upserts keyed by state id or external id)."""
+urlpatterns: list = []
