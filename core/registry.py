@@ -43,6 +43,7 @@ class Pages:
     section: str | None = None  # navigation heading; defaults to the app's verbose name
     extra_views: dict[str, Any] = field(default_factory=dict)  # action name -> view class
     select_related: list[str] = field(default_factory=list)  # relations the rows' text needs beyond the columns
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, URL name) of workflow pages shown on the list
 
     @property
     def app_label(self) -> str:

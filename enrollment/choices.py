@@ -1,4 +1,5 @@
 """Code lists for enrollment and school choice (federal codes where they exist)."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

@@ -9,6 +9,11 @@ from district.models import School
 from . import models as m
 
 
+def id_filter(name, label):
+    """A related record named by id: a dropdown of every student would not do."""
+    return django_filters.NumberFilter(field_name=name, label=label)
+
+
 class HouseholdFilterSet(RestrictedFilterSet):
     search_fields = ("name", "street", "email", "phone")
 
@@ -18,6 +23,7 @@ class HouseholdFilterSet(RestrictedFilterSet):
 
 
 class GuardianFilterSet(RestrictedFilterSet):
+    household = id_filter("household", _("Household id"))
     search_fields = ("first_name", "last_name", "email", "phone")
 
     class Meta:
@@ -40,6 +46,7 @@ class StudentFilterSet(RestrictedFilterSet):
 
 
 class StudentExternalIdFilterSet(RestrictedFilterSet):
+    student = id_filter("student", _("Student id"))
     search_fields = ("external_id",)
 
     class Meta:
@@ -48,6 +55,7 @@ class StudentExternalIdFilterSet(RestrictedFilterSet):
 
 
 class ProgramParticipationFilterSet(RestrictedFilterSet):
+    student = id_filter("student", _("Student id"))
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Active on"))
 
     class Meta:
@@ -59,6 +67,7 @@ class ProgramParticipationFilterSet(RestrictedFilterSet):
 
 
 class EnrollmentFilterSet(RestrictedFilterSet):
+    student = id_filter("student", _("Student id"))
     search_fields = ("student__legal_last_name", "student__state_id")
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Active on"))
 
@@ -99,6 +108,7 @@ class SeatCategoryFilterSet(RestrictedFilterSet):
 
 
 class ApplicationFilterSet(RestrictedFilterSet):
+    student = id_filter("student", _("Student id"))
     search_fields = ("student__legal_last_name", "student__state_id")
 
     class Meta:
@@ -107,6 +117,8 @@ class ApplicationFilterSet(RestrictedFilterSet):
 
 
 class ApplicantPriorityFilterSet(RestrictedFilterSet):
+    application = id_filter("application", _("Application id"))
+
     class Meta:
         model = m.ApplicantPriority
         fields = ["program", "kind", "is_override", "granted", "application"]

@@ -1,4 +1,5 @@
 """Students, households, program participation, membership, capacity and school choice."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -21,19 +22,29 @@ sasid_validator = RegexValidator(r"^\d{10}$", _("A state student id (SASID) is t
 class Household(TrackedModel):
     """A family's home: where its students live and how to reach it."""
 
-    district = models.ForeignKey("district.District", verbose_name=_("district"), on_delete=models.PROTECT,
-                                 related_name="households")
+    district = models.ForeignKey(
+        "district.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="households"
+    )
     name = models.CharField(_("household name"), max_length=150)
     street = models.CharField(_("street address"), max_length=200, blank=True)
     town = models.CharField(_("town"), max_length=100, blank=True)
-    zip_code = models.CharField(_("ZIP code"), max_length=10, blank=True,
-                                validators=[RegexValidator(r"^\d{5}(-\d{4})?$", _("Five digits, or ZIP+4."))])
+    zip_code = models.CharField(
+        _("ZIP code"),
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", _("Five digits, or ZIP+4."))],
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
     preferred_language = models.CharField(_("preferred language"), max_length=40, blank=True)
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="district", school_path="students__enrollments__school",
-                               department=DEPARTMENT, multi_valued=True)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="district",
+        school_path="students__enrollments__school",
+        department=DEPARTMENT,
+        multi_valued=True,
+    )
     student_level = True
 
     class Meta:
@@ -48,8 +59,9 @@ class Household(TrackedModel):
 class Guardian(TrackedModel):
     """A parent or guardian of a household's students."""
 
-    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.CASCADE,
-                                  related_name="guardians")
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="guardians"
+    )
     first_name = models.CharField(_("first name"), max_length=80)
     last_name = models.CharField(_("last name"), max_length=80)
     relationship = models.CharField(_("relationship"), max_length=40, blank=True)
@@ -58,9 +70,13 @@ class Guardian(TrackedModel):
     preferred_language = models.CharField(_("preferred language"), max_length=40, blank=True)
     is_primary_contact = models.BooleanField(_("primary contact"), default=False)
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="household__district",
-                               school_path="household__students__enrollments__school", department=DEPARTMENT,
-                               multi_valued=True)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="household__district",
+        school_path="household__students__enrollments__school",
+        department=DEPARTMENT,
+        multi_valued=True,
+    )
     student_level = True
 
     class Meta:
@@ -75,11 +91,18 @@ class Guardian(TrackedModel):
 class Student(TrackedModel):
     """A student, or a prospective student (an applicant with no enrollment yet)."""
 
-    district = models.ForeignKey("district.District", verbose_name=_("district"), on_delete=models.PROTECT,
-                                 related_name="students")
-    state_id = models.CharField(_("state student id (SASID)"), max_length=10, null=True, blank=True, unique=True,
-                                validators=[sasid_validator],
-                                help_text=_("May be empty for a new or out-of-district applicant until the state assigns it."))
+    district = models.ForeignKey(
+        "district.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="students"
+    )
+    state_id = models.CharField(
+        _("state student id (SASID)"),
+        max_length=10,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[sasid_validator],
+        help_text=_("May be empty for a new or out-of-district applicant until the state assigns it."),
+    )
     local_id = models.CharField(_("local id"), max_length=20, blank=True)
     legal_first_name = models.CharField(_("legal first name"), max_length=80)
     legal_middle_name = models.CharField(_("legal middle name"), max_length=80, blank=True)
@@ -88,25 +111,53 @@ class Student(TrackedModel):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=c.Sex.choices)
     hispanic = models.BooleanField(_("Hispanic or Latino"), default=False)
-    races = models.CharField(_("races"), max_length=40, blank=True,
-                             help_text=_("Federal race codes, separated by spaces: AM7 AS7 BL7 PI7 WH7."))
-    race_ethnicity = models.CharField(_("race/ethnicity (federal)"), max_length=3, choices=c.RaceEthnicity.choices,
-                                      blank=True, editable=False)
+    races = models.CharField(
+        _("races"),
+        max_length=40,
+        blank=True,
+        help_text=_("Federal race codes, separated by spaces: AM7 AS7 BL7 PI7 WH7."),
+    )
+    race_ethnicity = models.CharField(
+        _("race/ethnicity (federal)"), max_length=3, choices=c.RaceEthnicity.choices, blank=True, editable=False
+    )
     grade_level = models.CharField(_("grade level"), max_length=2, choices=c.GradeLevel.choices)
     home_language = models.CharField(_("home language"), max_length=40, blank=True)
     directory_opt_out = models.BooleanField(_("directory information withheld"), default=False)
-    household = models.ForeignKey(Household, verbose_name=_("household"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="students")
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="students",
+    )
     street = models.CharField(_("street address"), max_length=200, blank=True)
     resident_town = models.CharField(_("resident town"), max_length=100, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
 
     objects = StudentQuerySet.as_manager()
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="district", school_path="enrollments__school",
-                               department=DEPARTMENT, multi_valued=True)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="district",
+        school_path="enrollments__school",
+        department=DEPARTMENT,
+        multi_valued=True,
+    )
     student_level = True
 
     class Meta:
@@ -151,13 +202,19 @@ def federal_race_ethnicity(hispanic: bool, races: list[str]) -> str:
 class StudentExternalId(TrackedModel):
     """A student's id in another system, so integrations can match without a state id."""
 
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.CASCADE,
-                                related_name="external_ids")
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="external_ids"
+    )
     source = models.CharField(_("source system"), max_length=20, choices=c.ExternalSource.choices)
     external_id = models.CharField(_("id in that system"), max_length=64)
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="student__district",
-                               school_path="student__enrollments__school", department=DEPARTMENT, multi_valued=True)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="student__district",
+        school_path="student__enrollments__school",
+        department=DEPARTMENT,
+        multi_valued=True,
+    )
     student_level = True
 
     class Meta:
@@ -178,11 +235,11 @@ class ProgramParticipation(TrackedModel):
     class is seen per student only by the role that administers that class.
     """
 
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.CASCADE,
-                                related_name="participations")
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="participations"
+    )
     program = models.CharField(_("program"), max_length=12, choices=c.Program.choices)
-    data_class = models.CharField(_("data class"), max_length=12, choices=DataClass.choices, blank=True,
-                                  editable=False)
+    data_class = models.CharField(_("data class"), max_length=12, choices=DataClass.choices, blank=True, editable=False)
     meal_status = models.CharField(_("meal eligibility"), max_length=8, choices=c.MealStatus.choices, blank=True)
     meal_source = models.CharField(_("eligibility source"), max_length=12, choices=c.MealSource.choices, blank=True)
     start_date = models.DateField(_("start"))
@@ -190,9 +247,14 @@ class ProgramParticipation(TrackedModel):
 
     objects = ParticipationQuerySet.as_manager()
     sensitive_fields = {"meal_status": DataClass.MEALS, "meal_source": DataClass.MEALS}
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="student__district",
-                               school_path="student__enrollments__school", department=DEPARTMENT, multi_valued=True,
-                               row_class_field="data_class")
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="student__district",
+        school_path="student__enrollments__school",
+        department=DEPARTMENT,
+        multi_valued=True,
+        row_class_field="data_class",
+    )
     student_level = True
 
     class Meta:
@@ -201,8 +263,10 @@ class ProgramParticipation(TrackedModel):
         verbose_name_plural = _("program participations")
         indexes = [models.Index(fields=["program", "start_date", "end_date"], name="participation_dates_idx")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
-                                   name="participation_dates_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="participation_dates_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -221,8 +285,11 @@ class ProgramParticipation(TrackedModel):
         elif self.meal_status or self.meal_source:
             errors["meal_status"] = _("Meal eligibility belongs only to the school meals program.")
         if self.student_id and self.program and self.start_date:
-            overlapping = ProgramParticipation.objects.filter(student_id=self.student_id, program=self.program).exclude(
-                pk=self.pk).overlapping(self.start_date, self.end_date)
+            overlapping = (
+                ProgramParticipation.objects.filter(student_id=self.student_id, program=self.program)
+                .exclude(pk=self.pk)
+                .overlapping(self.start_date, self.end_date)
+            )
             if overlapping.exists():
                 errors["start_date"] = _("This spell overlaps another spell in the same program.")
         if errors:
@@ -232,23 +299,30 @@ class ProgramParticipation(TrackedModel):
 class Enrollment(TrackedModel):
     """Membership: a student at a school, in a grade, from an entry date to an exit date."""
 
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.PROTECT,
-                                related_name="enrollments")
-    school = models.ForeignKey("district.School", verbose_name=_("school"), on_delete=models.PROTECT,
-                               related_name="enrollments")
-    school_year = models.ForeignKey("district.SchoolYear", verbose_name=_("school year"), on_delete=models.PROTECT,
-                                    related_name="enrollments")
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="enrollments"
+    )
+    school = models.ForeignKey(
+        "district.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="enrollments"
+    )
+    school_year = models.ForeignKey(
+        "district.SchoolYear", verbose_name=_("school year"), on_delete=models.PROTECT, related_name="enrollments"
+    )
     grade_level = models.CharField(_("grade"), max_length=2, choices=c.GradeLevel.choices)
     entry_date = models.DateField(_("entry date"))
     entry_code = models.CharField(_("entry code"), max_length=2, choices=c.EntryCode.choices)
     exit_date = models.DateField(_("exit date"), null=True, blank=True)
     exit_code = models.CharField(_("exit code"), max_length=2, choices=c.ExitCode.choices, blank=True)
-    is_primary = models.BooleanField(_("primary enrollment"), default=True,
-                                     help_text=_("A student has one primary enrollment at a time; others are secondary (dual enrollment)."))
+    is_primary = models.BooleanField(
+        _("primary enrollment"),
+        default=True,
+        help_text=_("A student has one primary enrollment at a time; others are secondary (dual enrollment)."),
+    )
 
     objects = EnrollmentQuerySet.as_manager()
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="school__district", school_path="school",
-                               department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT, district_path="school__district", school_path="school", department=DEPARTMENT
+    )
     student_level = True
 
     class Meta:
@@ -260,10 +334,13 @@ class Enrollment(TrackedModel):
             models.Index(fields=["student", "entry_date"], name="enrollment_student_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(exit_date__isnull=True) | models.Q(exit_date__gte=models.F("entry_date")),
-                                   name="enrollment_dates_ordered"),
-            models.CheckConstraint(condition=models.Q(exit_date__isnull=True) | ~models.Q(exit_code=""),
-                                   name="enrollment_exit_has_code"),
+            models.CheckConstraint(
+                condition=models.Q(exit_date__isnull=True) | models.Q(exit_date__gte=models.F("entry_date")),
+                name="enrollment_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exit_date__isnull=True) | ~models.Q(exit_code=""), name="enrollment_exit_has_code"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,10 +361,16 @@ class Enrollment(TrackedModel):
             if self.school_id and self.school.district_id != year.district_id:
                 errors["school_year"] = _("The school year belongs to another district.")
         if self.is_primary and self.student_id and self.entry_date and not errors:
-            clash = Enrollment.objects.filter(student_id=self.student_id, is_primary=True).exclude(pk=self.pk).overlapping(
-                self.entry_date, self.exit_date).first()
+            clash = (
+                Enrollment.objects.filter(student_id=self.student_id, is_primary=True)
+                .exclude(pk=self.pk)
+                .overlapping(self.entry_date, self.exit_date)
+                .first()
+            )
             if clash:
-                errors["entry_date"] = _("The student already has a primary enrollment then: %(other)s.") % {"other": clash}
+                errors["entry_date"] = _("The student already has a primary enrollment then: %(other)s.") % {
+                    "other": clash
+                }
         if errors:
             raise ValidationError(errors)
 
@@ -295,22 +378,28 @@ class Enrollment(TrackedModel):
 class SchoolCapacity(TrackedModel):
     """Seats at a school for one grade in one year: the one definition of capacity."""
 
-    school = models.ForeignKey("district.School", verbose_name=_("school"), on_delete=models.CASCADE,
-                               related_name="capacities")
-    school_year = models.ForeignKey("district.SchoolYear", verbose_name=_("school year"), on_delete=models.PROTECT,
-                                    related_name="capacities")
+    school = models.ForeignKey(
+        "district.School", verbose_name=_("school"), on_delete=models.CASCADE, related_name="capacities"
+    )
+    school_year = models.ForeignKey(
+        "district.SchoolYear", verbose_name=_("school year"), on_delete=models.PROTECT, related_name="capacities"
+    )
     grade_level = models.CharField(_("grade"), max_length=2, choices=c.GradeLevel.choices)
     seats = models.PositiveIntegerField(_("seats"))
 
-    access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="school__district", school_path="school",
-                               department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.DEPARTMENT, district_path="school__district", school_path="school", department=DEPARTMENT
+    )
 
     class Meta:
         ordering = ["school", "school_year", "grade_level"]
         verbose_name = _("school capacity")
         verbose_name_plural = _("school capacities")
-        constraints = [models.UniqueConstraint(fields=["school", "school_year", "grade_level"],
-                                               name="capacity_unique_school_year_grade")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "school_year", "grade_level"], name="capacity_unique_school_year_grade"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.school} {self.school_year} {self.grade_level}: {self.seats}"
@@ -319,11 +408,16 @@ class SchoolCapacity(TrackedModel):
 class ApplicationWindow(TrackedModel):
     """A choice round: when applications open and close, and when the lottery runs."""
 
-    district = models.ForeignKey("district.District", verbose_name=_("district"), on_delete=models.PROTECT,
-                                 related_name="application_windows")
+    district = models.ForeignKey(
+        "district.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="application_windows"
+    )
     name = models.CharField(_("name"), max_length=120)
-    school_year = models.ForeignKey("district.SchoolYear", verbose_name=_("placement year"), on_delete=models.PROTECT,
-                                    related_name="application_windows")
+    school_year = models.ForeignKey(
+        "district.SchoolYear",
+        verbose_name=_("placement year"),
+        on_delete=models.PROTECT,
+        related_name="application_windows",
+    )
     opens_at = models.DateTimeField(_("opens"))
     closes_at = models.DateTimeField(_("deadline"))
     offer_deadline_days = models.PositiveSmallIntegerField(_("days to answer an offer"), default=14)
@@ -346,18 +440,21 @@ class ApplicationWindow(TrackedModel):
 class ChoiceProgram(TrackedModel):
     """A program families can choose: a school, a grade, a year, and its seats."""
 
-    window = models.ForeignKey(ApplicationWindow, verbose_name=_("application window"), on_delete=models.PROTECT,
-                               related_name="programs")
-    school = models.ForeignKey("district.School", verbose_name=_("school"), on_delete=models.PROTECT,
-                               related_name="choice_programs")
+    window = models.ForeignKey(
+        ApplicationWindow, verbose_name=_("application window"), on_delete=models.PROTECT, related_name="programs"
+    )
+    school = models.ForeignKey(
+        "district.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="choice_programs"
+    )
     grade_level = models.CharField(_("grade"), max_length=2, choices=c.GradeLevel.choices)
     code = models.CharField(_("program code"), max_length=30)
     name = models.CharField(_("name"), max_length=150, blank=True)
     seats = models.PositiveIntegerField(_("seats"))
     is_open = models.BooleanField(_("open for applications"), default=True)
 
-    access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="school__district", school_path="school",
-                               department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.DEPARTMENT, district_path="school__district", school_path="school", department=DEPARTMENT
+    )
 
     class Meta:
         ordering = ["window", "code"]
@@ -376,15 +473,20 @@ class ChoiceProgram(TrackedModel):
 class SeatCategory(TrackedModel):
     """Seats set aside within a program, filled in ``fill_order`` before open seats."""
 
-    program = models.ForeignKey(ChoiceProgram, verbose_name=_("program"), on_delete=models.CASCADE,
-                                related_name="seat_categories")
+    program = models.ForeignKey(
+        ChoiceProgram, verbose_name=_("program"), on_delete=models.CASCADE, related_name="seat_categories"
+    )
     name = models.CharField(_("name"), max_length=60)
     seats = models.PositiveIntegerField(_("seats"))
     fill_order = models.PositiveSmallIntegerField(_("fill order"), default=1)
     eligibility = models.CharField(_("who is eligible"), max_length=20, choices=c.PriorityKind.choices)
 
-    access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="program__school__district",
-                               school_path="program__school", department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.DEPARTMENT,
+        district_path="program__school__district",
+        school_path="program__school",
+        department=DEPARTMENT,
+    )
 
     class Meta:
         ordering = ["program", "fill_order", "id"]
@@ -399,15 +501,19 @@ class SeatCategory(TrackedModel):
 class Application(TrackedModel):
     """One applicant's ranked choices in a window (up to 12)."""
 
-    window = models.ForeignKey(ApplicationWindow, verbose_name=_("application window"), on_delete=models.PROTECT,
-                               related_name="applications")
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.PROTECT,
-                                related_name="applications")
+    window = models.ForeignKey(
+        ApplicationWindow, verbose_name=_("application window"), on_delete=models.PROTECT, related_name="applications"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="applications"
+    )
     submitted_at = models.DateTimeField(_("submitted"))
-    status = models.CharField(_("status"), max_length=10, choices=c.ApplicationStatus.choices,
-                              default=c.ApplicationStatus.SUBMITTED)
-    programs = models.ManyToManyField(ChoiceProgram, verbose_name=_("ranked programs"), through="ApplicationChoice",
-                                      related_name="applications")
+    status = models.CharField(
+        _("status"), max_length=10, choices=c.ApplicationStatus.choices, default=c.ApplicationStatus.SUBMITTED
+    )
+    programs = models.ManyToManyField(
+        ChoiceProgram, verbose_name=_("ranked programs"), through="ApplicationChoice", related_name="applications"
+    )
 
     access = policy.AccessRule(kind=Kind.STUDENT, district_path="window__district", department=DEPARTMENT)
     student_level = True
@@ -443,17 +549,18 @@ class ApplicationChoice(models.Model):
 class ApplicantPriority(TrackedModel):
     """A priority an applicant holds at a program, computed from data or set by staff with a reason."""
 
-    application = models.ForeignKey(Application, verbose_name=_("application"), on_delete=models.CASCADE,
-                                    related_name="priorities")
-    program = models.ForeignKey(ChoiceProgram, verbose_name=_("program"), on_delete=models.CASCADE,
-                                related_name="priorities")
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="priorities"
+    )
+    program = models.ForeignKey(
+        ChoiceProgram, verbose_name=_("program"), on_delete=models.CASCADE, related_name="priorities"
+    )
     kind = models.CharField(_("priority"), max_length=20, choices=c.PriorityKind.choices)
     is_override = models.BooleanField(_("set by staff"), default=False)
     granted = models.BooleanField(_("granted"), default=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="application__window__district",
-                               department=DEPARTMENT)
+    access = policy.AccessRule(kind=Kind.STUDENT, district_path="application__window__district", department=DEPARTMENT)
     student_level = True
 
     class Meta:
@@ -473,16 +580,18 @@ class ApplicantPriority(TrackedModel):
 class LotteryRun(TrackedModel):
     """One run of the lottery on a window: its seed, input hash and summary."""
 
-    window = models.ForeignKey(ApplicationWindow, verbose_name=_("application window"), on_delete=models.PROTECT,
-                               related_name="lottery_runs")
+    window = models.ForeignKey(
+        ApplicationWindow, verbose_name=_("application window"), on_delete=models.PROTECT, related_name="lottery_runs"
+    )
     kind = models.CharField(_("kind"), max_length=5, choices=c.RunKind.choices)
     seed = models.CharField(_("seed"), max_length=64)
     input_hash = models.CharField(_("input SHA-256"), max_length=64)
     tie_breaking = models.CharField(_("tie-breaking"), max_length=8, default="single")
     summary = models.JSONField(_("summary"), default=dict)
     ran_at = models.DateTimeField(_("ran at"))
-    ran_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("ran by"), null=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ran by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="window__district", department=DEPARTMENT)
 
@@ -490,8 +599,9 @@ class LotteryRun(TrackedModel):
         ordering = ["-ran_at", "id"]
         verbose_name = _("lottery run")
         verbose_name_plural = _("lottery runs")
-        constraints = [models.UniqueConstraint(fields=["window"], condition=models.Q(kind="final"),
-                                               name="lottery_one_final_run")]
+        constraints = [
+            models.UniqueConstraint(fields=["window"], condition=models.Q(kind="final"), name="lottery_one_final_run")
+        ]
 
     def __str__(self) -> str:
         return f"{self.window} · {self.get_kind_display()} · {self.ran_at:%Y-%m-%d %H:%M}"
@@ -501,20 +611,27 @@ class Offer(TrackedModel):
     """A seat offered to an applicant, with a deadline to accept or decline."""
 
     run = models.ForeignKey(LotteryRun, verbose_name=_("lottery run"), on_delete=models.PROTECT, related_name="offers")
-    application = models.ForeignKey(Application, verbose_name=_("application"), on_delete=models.PROTECT,
-                                    related_name="offers")
-    program = models.ForeignKey(ChoiceProgram, verbose_name=_("program"), on_delete=models.PROTECT,
-                                related_name="offers")
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="offers"
+    )
+    program = models.ForeignKey(
+        ChoiceProgram, verbose_name=_("program"), on_delete=models.PROTECT, related_name="offers"
+    )
     seat_category = models.CharField(_("seat category"), max_length=60, blank=True)
     rank = models.PositiveSmallIntegerField(_("choice rank"))
     status = models.CharField(_("status"), max_length=10, choices=c.OfferStatus.choices, default=c.OfferStatus.PENDING)
     respond_by = models.DateField(_("answer by"))
     responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
-    enrollment = models.OneToOneField(Enrollment, verbose_name=_("enrollment"), null=True, blank=True,
-                                      on_delete=models.SET_NULL, related_name="offer")
+    enrollment = models.OneToOneField(
+        Enrollment, verbose_name=_("enrollment"), null=True, blank=True, on_delete=models.SET_NULL, related_name="offer"
+    )
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="program__school__district",
-                               school_path="program__school", department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="program__school__district",
+        school_path="program__school",
+        department=DEPARTMENT,
+    )
     student_level = True
 
     class Meta:
@@ -530,18 +647,25 @@ class Offer(TrackedModel):
 class WaitlistEntry(TrackedModel):
     """An applicant's place in line for a program they ranked above their offer."""
 
-    run = models.ForeignKey(LotteryRun, verbose_name=_("lottery run"), on_delete=models.CASCADE,
-                            related_name="waitlist")
-    program = models.ForeignKey(ChoiceProgram, verbose_name=_("program"), on_delete=models.CASCADE,
-                                related_name="waitlist")
-    application = models.ForeignKey(Application, verbose_name=_("application"), on_delete=models.CASCADE,
-                                    related_name="waitlist")
+    run = models.ForeignKey(
+        LotteryRun, verbose_name=_("lottery run"), on_delete=models.CASCADE, related_name="waitlist"
+    )
+    program = models.ForeignKey(
+        ChoiceProgram, verbose_name=_("program"), on_delete=models.CASCADE, related_name="waitlist"
+    )
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="waitlist"
+    )
     position = models.PositiveIntegerField(_("position"))
     rank = models.PositiveSmallIntegerField(_("choice rank"))
     is_active = models.BooleanField(_("still waiting"), default=True)
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="program__school__district",
-                               school_path="program__school", department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="program__school__district",
+        school_path="program__school",
+        department=DEPARTMENT,
+    )
     student_level = True
 
     class Meta:

@@ -5,6 +5,7 @@ Dates follow one convention: an enrollment or program spell covers
 covered; empty while it lasts). So a transfer closes one enrollment and opens
 the next on the same date with no overlap and no gap.
 """
+
 from __future__ import annotations
 
 import datetime

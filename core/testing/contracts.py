@@ -210,8 +210,9 @@ class PagesContract(ModelContract):
     @applies_when("adds")
     def test_add_writes_record_and_audit(self, world, login):
         c = login(self.user(world, self.writer))
+        data = self.new_data(world)
         before = set(self.model.objects.values_list("pk", flat=True))
-        response = c.post(self.url("add"), self.new_data(world))
+        response = c.post(self.url("add"), data)
         assert response.status_code in (200, 302), (
             getattr(response, "context", {}) and response.context.get("form").errors
         )

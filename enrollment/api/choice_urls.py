@@ -1,2 +1,3 @@
 """School-choice workflow API actions."""
+
 urlpatterns: list = []

@@ -6,9 +6,16 @@ from . import serializers as s
 
 
 def viewset_for(model, serializer, filterset, base=RestrictedModelViewSet, **attrs):
-    return type(f"{model.__name__}ViewSet", (base,), {
-        "queryset": model.objects.all(), "serializer_class": serializer, "filterset_class": filterset, **attrs,
-    })
+    return type(
+        f"{model.__name__}ViewSet",
+        (base,),
+        {
+            "queryset": model.objects.all(),
+            "serializer_class": serializer,
+            "filterset_class": filterset,
+            **attrs,
+        },
+    )
 
 
 class ReadOnlyRestrictedModelViewSet(RestrictedModelViewSet):
@@ -20,19 +27,29 @@ class ReadOnlyRestrictedModelViewSet(RestrictedModelViewSet):
 StudentViewSet = viewset_for(m.Student, s.StudentSerializer, fs.StudentFilterSet)
 HouseholdViewSet = viewset_for(m.Household, s.HouseholdSerializer, fs.HouseholdFilterSet)
 GuardianViewSet = viewset_for(m.Guardian, s.GuardianSerializer, fs.GuardianFilterSet)
-StudentExternalIdViewSet = viewset_for(m.StudentExternalId, s.StudentExternalIdSerializer, fs.StudentExternalIdFilterSet)
-ProgramParticipationViewSet = viewset_for(m.ProgramParticipation, s.ProgramParticipationSerializer,
-                                          fs.ProgramParticipationFilterSet)
+StudentExternalIdViewSet = viewset_for(
+    m.StudentExternalId, s.StudentExternalIdSerializer, fs.StudentExternalIdFilterSet
+)
+ProgramParticipationViewSet = viewset_for(
+    m.ProgramParticipation, s.ProgramParticipationSerializer, fs.ProgramParticipationFilterSet
+)
 EnrollmentViewSet = viewset_for(m.Enrollment, s.EnrollmentSerializer, fs.EnrollmentFilterSet)
 SchoolCapacityViewSet = viewset_for(m.SchoolCapacity, s.SchoolCapacitySerializer, fs.SchoolCapacityFilterSet)
-ApplicationWindowViewSet = viewset_for(m.ApplicationWindow, s.ApplicationWindowSerializer, fs.ApplicationWindowFilterSet)
+ApplicationWindowViewSet = viewset_for(
+    m.ApplicationWindow, s.ApplicationWindowSerializer, fs.ApplicationWindowFilterSet
+)
 ChoiceProgramViewSet = viewset_for(m.ChoiceProgram, s.ChoiceProgramSerializer, fs.ChoiceProgramFilterSet)
 SeatCategoryViewSet = viewset_for(m.SeatCategory, s.SeatCategorySerializer, fs.SeatCategoryFilterSet)
-ApplicationViewSet = viewset_for(m.Application, s.ApplicationSerializer, fs.ApplicationFilterSet,
-                                 base=ReadOnlyRestrictedModelViewSet)
-ApplicantPriorityViewSet = viewset_for(m.ApplicantPriority, s.ApplicantPrioritySerializer, fs.ApplicantPriorityFilterSet)
-LotteryRunViewSet = viewset_for(m.LotteryRun, s.LotteryRunSerializer, fs.LotteryRunFilterSet,
-                                base=ReadOnlyRestrictedModelViewSet)
+ApplicationViewSet = viewset_for(
+    m.Application, s.ApplicationSerializer, fs.ApplicationFilterSet, base=ReadOnlyRestrictedModelViewSet
+)
+ApplicantPriorityViewSet = viewset_for(
+    m.ApplicantPriority, s.ApplicantPrioritySerializer, fs.ApplicantPriorityFilterSet
+)
+LotteryRunViewSet = viewset_for(
+    m.LotteryRun, s.LotteryRunSerializer, fs.LotteryRunFilterSet, base=ReadOnlyRestrictedModelViewSet
+)
 OfferViewSet = viewset_for(m.Offer, s.OfferSerializer, fs.OfferFilterSet, base=ReadOnlyRestrictedModelViewSet)
-WaitlistEntryViewSet = viewset_for(m.WaitlistEntry, s.WaitlistEntrySerializer, fs.WaitlistEntryFilterSet,
-                                   base=ReadOnlyRestrictedModelViewSet)
+WaitlistEntryViewSet = viewset_for(
+    m.WaitlistEntry, s.WaitlistEntrySerializer, fs.WaitlistEntryFilterSet, base=ReadOnlyRestrictedModelViewSet
+)

@@ -1,4 +1,5 @@
 """factory_boy factories for enrollment records."""
+
 import datetime
 
 import factory

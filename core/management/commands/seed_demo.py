@@ -4,6 +4,7 @@ Each app may provide ``demo.py`` with ``build(*, options, context)``; they run
 in INSTALLED_APPS order, sharing ``context`` (a dict) so later apps can use
 what earlier ones made (the districts, schools, years).
 """
+
 import importlib
 import time
 
@@ -21,8 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--districts", type=int, default=1)
         parser.add_argument("--schools", type=int, default=40)
-        parser.add_argument("--students", type=int, default=None,
-                            help="Students in all (default: about 450 per school).")
+        parser.add_argument(
+            "--students", type=int, default=None, help="Students in all (default: about 450 per school)."
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when demo data already exist.")
 
@@ -55,7 +57,9 @@ class Command(BaseCommand):
         self._print_logins()
 
     def _print_logins(self):
-        names = list(User.objects.filter(is_integration=False).order_by("username").values_list("username", flat=True)[:60])
+        names = list(
+            User.objects.filter(is_integration=False).order_by("username").values_list("username", flat=True)[:60]
+        )
         self.stdout.write(f"Demo logins (password: {settings.OPS_DEMO_PASSWORD}):")
         for name in names:
             self.stdout.write(f"  {name}")
