@@ -25,7 +25,6 @@ from .choices import DepartmentCode, NslpStatus, SchoolType, TitleIStatus, Virtu
 from .models import Department, District, RoleAssignment, School, SchoolDay, SchoolProfile, SchoolYear
 from .services import instructional_dates
 
-
 NAMES = [
     "Lincoln",
     "Washington",
