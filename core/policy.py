@@ -15,10 +15,11 @@ for each kind, which role may read or write it and how far the grant reaches:
 
 - ``DISTRICT``: every record in the assignment's district(s);
 - ``SCHOOLS``: records at the assignment's schools (all schools when none is
-  listed; a record with no school counts as district-wide);
+  listed; records with no school are then out of reach);
 - ``OWN_DEPARTMENT``: records of the assignment's own department, in its
   district;
-- ``OWN_DEPARTMENT_SCHOOLS``: records of its own department at its schools.
+- ``OWN_DEPARTMENT_SCHOOLS``: records of its own department at its schools,
+  and its department's records that belong to no school.
 
 Sensitive data classes (meal eligibility, disability/IEP/504, health) are
 protected field by field: a user sees such a field only when one of their
@@ -230,10 +231,12 @@ def _assignment_q(model, rule: AccessRule, assignment: Assignment, reach: Reach)
     district_q = Q()
     if assignment.district_id is not None:
         district_q = Q(**{rule.district_path: assignment.district_id})
-    if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or rule.school_path is None:
+    if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or not assignment.school_ids:
         return district_q
-    if not assignment.school_ids:
-        return district_q
+    if rule.school_path is None:
+        # A record with no school: a department's own staff see their department's
+        # district-wide records; someone limited to schools outside it does not.
+        return district_q if reach == Reach.OWN_DEPARTMENT_SCHOOLS else Q(pk__in=[])
     return district_q & _path_q(rule.school_path, assignment.school_ids)
 
 

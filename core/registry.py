@@ -44,6 +44,9 @@ class Pages:
     extra_views: dict[str, Any] = field(default_factory=dict)  # action name -> view class
     select_related: list[str] = field(default_factory=list)  # relations the rows' text needs beyond the columns
     links: list[tuple[str, str]] = field(default_factory=list)  # (label, URL name) of workflow pages shown on the list
+    # The service that saves a record from the add and edit pages, when plain
+    # record_save is not enough (same keyword arguments: actor, instance, ...).
+    save: Any = None
 
     @property
     def app_label(self) -> str:

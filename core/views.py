@@ -211,7 +211,7 @@ class RecordEditView(PolicyMixin, View):
                 if f.name in form.cleaned_data
             }
             try:
-                services.record_save(
+                (self.pages.save or services.record_save)(
                     actor=request.user,
                     instance=instance,
                     expected_version=form.cleaned_data.get("version") if pk else None,

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "core",
     "district",
     "enrollment",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Static entries; django-celery-beat's database scheduler installs them beside
+# the schedules staff create in the app (report schedules).
+CELERY_BEAT_SCHEDULE = {
+    "report-runs-requeue": {"task": "reporting.tasks.report_runs_requeue_task", "schedule": 60.0},
+}
+# Where scheduled report files are copied for pickup by other systems.
+OPS_EXPORT_FOLDER = env.str("OPS_EXPORT_FOLDER", default=str(BASE_DIR / "var" / "exports"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

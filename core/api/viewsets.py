@@ -53,6 +53,8 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
 
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    # The service that saves a record (same keyword arguments as record_save).
+    save_service = staticmethod(services.record_save)
 
     @property
     def policy_action(self):
@@ -94,7 +96,7 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data, m2m = self._split(serializer)
         instance = serializer.Meta.model(**data)
-        serializer.instance = services.record_save(actor=self.request.user, instance=instance, m2m=m2m)
+        serializer.instance = self.save_service(actor=self.request.user, instance=instance, m2m=m2m)
 
     def perform_update(self, serializer):
         expected, from_header = self._expected_version(serializer)
@@ -103,7 +105,7 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
         for name, value in data.items():
             setattr(instance, name, value)
         try:
-            serializer.instance = services.record_save(
+            serializer.instance = self.save_service(
                 actor=self.request.user, instance=instance, expected_version=expected, m2m=m2m
             )
         except services.StaleVersion as exc:

@@ -1,0 +1,90 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import RecordForm
+from district.models import District, SchoolYear
+
+from . import registry
+from .models import Collection, ReportSchedule
+
+FORMAT_LABELS = {
+    "txt": _("Fixed width (.txt)"),
+    "csv": _("Comma separated (.csv)"),
+    "tab": _("Tab separated (.tab)"),
+    "xlsx": _("Excel workbook (.xlsx)"),
+}
+LEVEL_LABELS = {"state": _("State (SEA)"), "district": _("District (LEA)"), "school": _("School")}
+
+
+def report_choices():
+    return [(r.key, r.title) for r in registry.all_reports()]
+
+
+class RunForm(forms.Form):
+    """The parameters of a run; the service checks them again (the API takes the same path)."""
+
+    district = forms.ModelChoiceField(queryset=District.objects.none(), label=_("District"))
+    school_year = forms.ModelChoiceField(queryset=SchoolYear.objects.none(), label=_("School year"))
+    as_of = forms.DateField(
+        label=_("As of"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for the report's usual count date (October 1 for membership)."),
+    )
+    level = forms.ChoiceField(label=_("Level"))
+    fmt = forms.ChoiceField(label=_("Format"))
+
+    def __init__(self, *args, report: registry.Report, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = District.objects.restrict(user)
+        self.fields["school_year"].queryset = SchoolYear.objects.restrict(user).select_related("district")
+        self.fields["level"].choices = [(lv, LEVEL_LABELS.get(lv, lv)) for lv in report.levels]
+        self.fields["fmt"].choices = [(f, FORMAT_LABELS.get(f, f)) for f in report.formats]
+
+
+class ReportScheduleForm(RecordForm):
+    report_key = forms.ChoiceField(label=_("report"), choices=report_choices)
+    level = forms.ChoiceField(label=_("level"), required=False, choices=[("", "—"), *LEVEL_LABELS.items()])
+    fmt = forms.ChoiceField(label=_("format"), required=False, choices=[("", "—"), *FORMAT_LABELS.items()])
+
+    class Meta:
+        model = ReportSchedule
+        fields = [
+            "district",
+            "name",
+            "report_key",
+            "minute",
+            "hour",
+            "day_of_month",
+            "month_of_year",
+            "day_of_week",
+            "copy_to_export_folder",
+            "enabled",
+        ]
+        help_texts = {
+            "month_of_year": _("Cron fields: for every October 2 at 06:00 use minute 0, hour 6, day 2, month 10.")
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        params = self.instance.parameters or {}
+        self.fields["level"].initial = params.get("level", "")
+        self.fields["fmt"].initial = params.get("fmt", "")
+
+    def save(self, commit=True):
+        schedule = super().save(commit=False)
+        schedule.parameters = {
+            k: v for k, v in (("level", self.cleaned_data.get("level")), ("fmt", self.cleaned_data.get("fmt"))) if v
+        }
+        if commit:
+            schedule.save()
+        return schedule
+
+
+class CollectionForm(RecordForm):
+    report_key = forms.ChoiceField(label=_("report"), choices=report_choices)
+
+    class Meta:
+        model = Collection
+        fields = ["district", "name", "report_key", "school_year", "due_date", "warn_days", "notes"]
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
