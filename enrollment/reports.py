@@ -182,3 +182,221 @@ register(
         description="Students counted by school and grade, and those left out and why.",
     )
 )
+
+
+# EDFacts files -------------------------------------------------------------
+
+EDFACTS_LEVELS = {"state": "SEA", "district": "LEA", "school": "SCH"}
+MAX_NAMED = 50  # records named in one finding list, beyond which a count is given
+
+
+def _edfacts_findings(findings) -> list[Finding]:
+    return [
+        Finding(
+            f.severity, f.message, record=str(f.record if f.record is not None else (f.unit or "")), field=f.field or ""
+        )
+        for f in findings
+    ]
+
+
+def _write_edfacts(ctx: Context, number: str, level: str, built, previous_totals=None) -> BuildResult:
+    from django.utils import timezone
+
+    from reporting import edfacts
+
+    spec = edfacts.get_spec(number, level)
+    header = edfacts.header_for(
+        spec,
+        fmt=ctx.fmt,
+        school_year=ctx.school_year.end_year,
+        created=timezone.localtime(),
+        state=ctx.district.state or "CT",
+    )
+    data = edfacts.write(spec, built.records, ctx.fmt, header)
+    ctx.progress(85, f"Wrote {len(built.records)} records; validating.")
+    findings = list(built.findings) + edfacts.validate(spec, data, ctx.fmt, previous_totals=previous_totals)
+    return BuildResult(outputs=[Output(header.file_name, ctx.fmt, data)], findings=_edfacts_findings(findings))
+
+
+def _membership_scope(ctx: Context):
+    qs = Enrollment.objects.all()
+    return qs if ctx.level == "state" else qs.filter(school__district=ctx.district)
+
+
+def _membership_rows(ctx: Context, day: datetime.date):
+    by = (
+        "school__district__state_lea_id",
+        "school__state_school_id",
+        "grade_level",
+        "student__race_ethnicity",
+        "student__sex",
+    )
+    for r in _membership_scope(ctx).membership(day, by=by):
+        yield (
+            r["school__district__state_lea_id"],
+            r["school__state_school_id"],
+            r["grade_level"],
+            r["student__race_ethnicity"],
+            r["student__sex"],
+            r["students"],
+        )
+
+
+def _unreportable_students(ctx: Context) -> list[Finding]:
+    """Counted students who cannot be reported (no race/ethnicity), named so staff can fix them."""
+    missing = (
+        _membership_scope(ctx)
+        .active_on(ctx.as_of)
+        .filter(is_primary=True, student__race_ethnicity="")
+        .values_list("student_id", "student__state_id", "school__name")
+    )
+    rows = list(missing[: MAX_NAMED + 1])
+    findings = [
+        Finding(
+            "fatal",
+            f"Student {state_id or '(no SASID)'} at {school} has no race/ethnicity; fix the record.",
+            record=f"student {student_id}",
+            field="race_ethnicity",
+        )
+        for student_id, state_id, school in rows[:MAX_NAMED]
+    ]
+    if len(rows) > MAX_NAMED:
+        findings.append(
+            Finding(
+                "fatal",
+                "More students have no race/ethnicity; filter the student list to see them.",
+                field="race_ethnicity",
+            )
+        )
+    return findings
+
+
+def build_fs052(ctx: Context) -> BuildResult:
+    """FS052 Membership: grade x race/ethnicity x sex detail rows, subtotals and totals."""
+    from reporting.edfacts import fs052, unit_totals
+
+    level = EDFACTS_LEVELS[ctx.level]
+    ctx.progress(10, "Counting membership on the count date.")
+    built = fs052.build(_membership_rows(ctx, ctx.as_of), level, fips_code=ctx.district.fips_code)
+    ctx.progress(50, "Counting last year's membership for the year-over-year check.")
+    last_year = ctx.as_of.replace(year=ctx.as_of.year - 1)
+    previous = fs052.build(_membership_rows(ctx, last_year), level, fips_code=ctx.district.fips_code)
+    previous_totals = unit_totals(fs052.spec(level), previous.records) or None
+    result = _write_edfacts(ctx, "052", level, built, previous_totals)
+    result.findings = _unreportable_students(ctx) + [
+        f for f in result.findings if "race" not in (f.field or "").lower() or f.severity != "fatal"
+    ]
+    return result
+
+
+def build_fs039(ctx: Context) -> BuildResult:
+    """FS039 Grades Offered, from each school's profile for the year."""
+    from reporting.edfacts import fs039
+
+    level = EDFACTS_LEVELS[ctx.level]
+    schools = School.objects.filter(district=ctx.district, is_active=True).order_by("state_school_id")
+    profiles = {p.school_id: p for p in SchoolProfile.objects.filter(school__in=schools, school_year=ctx.school_year)}
+    rows, findings = [], []
+    for school in schools:
+        profile = profiles.get(school.pk)
+        if profile is None or not profile.grades_offered:
+            findings.append(
+                Finding(
+                    "fatal",
+                    f"{school.name} has no grades offered entered for {ctx.school_year}.",
+                    record=school.state_school_id,
+                    field="grades_offered",
+                )
+            )
+            continue
+        rows.append((ctx.district.state_lea_id, school.state_school_id, profile.grades_offered))
+    ctx.progress(40, f"{len(rows)} schools with grades offered.")
+    result = _write_edfacts(ctx, "039", level, fs039.build(rows, level, fips_code=ctx.district.fips_code))
+    result.findings = findings + result.findings
+    return result
+
+
+def build_fs129(ctx: Context) -> BuildResult:
+    """FS129 CCD School: school-meals (NSLP) status, virtual status, shared time; blanks are findings."""
+    from reporting.edfacts import fs129
+
+    schools = School.objects.filter(district=ctx.district, is_active=True).order_by("state_school_id")
+    profiles = {p.school_id: p for p in SchoolProfile.objects.filter(school__in=schools, school_year=ctx.school_year)}
+    rows, findings = [], []
+    for school in schools:
+        profile = profiles.get(school.pk)
+        missing = [
+            label
+            for label, value in (
+                ("NSLP status", profile and profile.nslp_status),
+                ("virtual status", profile and profile.virtual_status),
+            )
+            if not value
+        ]
+        if missing:
+            findings.append(
+                Finding(
+                    "fatal",
+                    f"{school.name}: {', '.join(missing)} not entered for {ctx.school_year}; "
+                    "it is not reported until it is.",
+                    record=school.state_school_id,
+                )
+            )
+            continue
+        rows.append(
+            (
+                ctx.district.state_lea_id,
+                school.state_school_id,
+                profile.nslp_status,
+                profile.virtual_status,
+                profile.shared_time,
+            )
+        )
+    result = _write_edfacts(ctx, "129", "SCH", fs129.build(rows, "SCH", fips_code=ctx.district.fips_code))
+    result.findings = findings + result.findings
+    return result
+
+
+EDFACTS_FORMATS = ("txt", "csv", "tab")
+register(
+    Report(
+        key="fs052",
+        title="EDFacts FS052 Membership",
+        department="enrollment",
+        build=build_fs052,
+        formats=EDFACTS_FORMATS,
+        levels=("school", "district", "state"),
+        sources=SOURCES,
+        default_as_of=october_first,
+        certifiable=True,
+        description="Membership on the count date by grade, race/ethnicity and sex, with totals.",
+    )
+)
+register(
+    Report(
+        key="fs039",
+        title="EDFacts FS039 Grades Offered",
+        department="enrollment",
+        build=build_fs039,
+        formats=EDFACTS_FORMATS,
+        levels=("school", "district"),
+        sources=SOURCES,
+        default_as_of=october_first,
+        certifiable=True,
+        description="The grades each school offers in the year.",
+    )
+)
+register(
+    Report(
+        key="fs129",
+        title="EDFacts FS129 CCD School",
+        department="enrollment",
+        build=build_fs129,
+        formats=EDFACTS_FORMATS,
+        levels=("school",),
+        sources=SOURCES,
+        default_as_of=october_first,
+        certifiable=True,
+        description="School-meals status, virtual status and shared time for each school.",
+    )
+)
