@@ -219,8 +219,11 @@ def _write_edfacts(ctx: Context, number: str, level: str, built, previous_totals
 
 
 def _membership_scope(ctx: Context):
+    """Membership of the run's district, or of every district for a state-wide run (state level or scope)."""
     qs = Enrollment.objects.all()
-    return qs if ctx.level == "state" else qs.filter(school__district=ctx.district)
+    if ctx.level == "state" or ctx.params.get("scope") == "state":
+        return qs
+    return qs.filter(school__district=ctx.district)
 
 
 def _membership_rows(ctx: Context, day: datetime.date):

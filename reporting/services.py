@@ -73,9 +73,11 @@ def clean_parameters(
     if errors:
         raise ValidationError(errors)
     params.update({"school_year": year.pk, "as_of": as_of.isoformat(), "level": level, "fmt": fmt})
-    for key, value in raw.items():
-        if key not in params and key in ("public",):
-            params[key] = bool(value) and value not in ("0", "false", "False")
+    scope = raw.get("scope") or "district"
+    if scope not in ("district", "state"):
+        raise ValidationError({"scope": _("The scope is district or state.")})
+    if scope == "state":
+        params["scope"] = "state"
     return params
 
 
@@ -100,6 +102,9 @@ def report_request(
     if actor is not None and not policy.can(actor, ReportRun, Action.ADD):
         raise PermissionDenied(_("You may not run reports."))
     params = clean_parameters(report, district, raw_params)
+    if params.get("scope") == "state" and actor is not None and not policy.scope_for(actor).spans_all_districts \
+            and not actor.is_superuser:
+        raise PermissionDenied(_("Only a state role may run a report over every district."))
     fp = fingerprint(report, district, params)
     with transaction.atomic():
         existing = (
