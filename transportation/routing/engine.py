@@ -47,8 +47,8 @@ CAP_FRACTIONS = (0.55, 0.65, 0.72, 0.78, 0.84, 0.88, 0.92, 0.96, 1.0)
 class Budget:
     """Deterministic effort accounting with a wall-clock backstop."""
 
-    def __init__(self, time_limit: float):
-        self.total = max(1.0, time_limit) * WORK_PER_SECOND
+    def __init__(self, time_limit: float, work: float | None = None):
+        self.total = work if work is not None else max(1.0, time_limit) * WORK_PER_SECOND
         self.used = 0.0
         self.deadline = time.monotonic() + time_limit
         self.cut_by_clock = False
@@ -87,9 +87,10 @@ class SolveResult:
 
 
 class Planner:
-    def __init__(self, problem: Problem, time_limit: float, seed: int, log=None):
+    def __init__(self, problem: Problem, time_limit: float, seed: int, log=None,
+                 work: float | None = None):
         self.inst = Instance(problem)
-        self.budget = Budget(time_limit)
+        self.budget = Budget(time_limit, work)
         self.rng = random.Random(seed)
         self.log = log or (lambda msg: None)
         self.options: list[list[Option]] = [[] for _ in range(self.inst.ns)]
@@ -338,10 +339,16 @@ def _b_matching(need: list[list[int]], counts: list[int]) -> int:
     return matched
 
 
-def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, log=None) -> SolveResult:
-    """Routes and buses for ``problem``; the returned solution has passed the checker."""
+def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, log=None,
+          work: float | None = None) -> SolveResult:
+    """Routes and buses for ``problem``; the returned solution has passed the checker.
+
+    ``work`` sets the effort in work units directly (the default derives it
+    from ``time_limit``), so a result can be repeated on a busy machine;
+    ``time_limit`` then only bounds the wall clock.
+    """
     started = time.monotonic()
-    planner = Planner(problem, time_limit, seed, log)
+    planner = Planner(problem, time_limit, seed, log, work)
     planner.initial_options(0.3)
     choice = planner.fewest_routes_choice()
     choice, best = planner.local_search(choice)
