@@ -209,7 +209,6 @@ def check_records(spec: FileSpec, records: Sequence[Mapping[str, str]], *, sex_x
     details: dict[tuple, dict[tuple[str, str, str], int]] = defaultdict(lambda: defaultdict(int))
     totals: list[tuple[int, tuple, str, tuple[str, ...], int]] = []
     units_with_details: set[tuple] = set()
-    unit_keys = spec.unit_keys
     broken_numbers: list[int] = []
 
     for number, record in enumerate(records, start=1):
@@ -230,7 +229,7 @@ def check_records(spec: FileSpec, records: Sequence[Mapping[str, str]], *, sex_x
             else:
                 ok[field.key].add(value)
 
-        unit = tuple(record.get(k, "") for k in unit_keys)
+        unit = (label or "",)
         if counts:
             filled = tuple(k for k in CATEGORY_KEYS if record.get(k))
             cs = spec.category_set_for(filled)
