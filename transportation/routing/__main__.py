@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
                         help="search time (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--work", type=float, default=None, metavar="UNITS",
+                        help="fixed effort in work units instead of one derived from the time "
+                             "limit, to repeat a run exactly on a busy machine")
     parser.add_argument("--svg", metavar="FILE", help="also draw the buses' routes as SVG")
     parser.add_argument("--capacity", type=int, default=defaults.capacity)
     parser.add_argument("--speed", type=float, default=defaults.speed, metavar="FT_PER_S")
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: bad input, nothing written:\n{exc}", file=sys.stderr)
         return 2
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
-    result = solve(problem, time_limit=args.time_limit, seed=args.seed, log=log)
+    result = solve(problem, time_limit=args.time_limit, seed=args.seed, log=log, work=args.work)
     write_solution(args.out, problem, result.solution)
     if args.svg:
         title = Path(args.schools).parent.name or "routes"
