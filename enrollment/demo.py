@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import reset_queries
 
 from district.choices import NslpStatus, SchoolType
 from district.demo import _closed_dates
@@ -303,7 +304,7 @@ class Totals:
 
 
 class _Ids:
-    """Identifiers unique across the whole build (state ids, external ids)."""
+    """State student ids, unique across the whole build (and any students already there)."""
 
     def __init__(self):
         self.state_ids: set[str] = set(Student.objects.exclude(state_id=None).values_list("state_id", flat=True))
@@ -338,6 +339,7 @@ def build(*, options: dict, context: dict) -> str:
             totals=totals,
         )
         builder.build()
+        reset_queries()  # with DEBUG on, the logged inserts of a state-sized build would fill memory
         windows.append(builder.window)
         placement_years.append(builder.placement_year)
     context["application_windows"] = windows
@@ -352,6 +354,8 @@ def build(*, options: dict, context: dict) -> str:
 
 
 class _DistrictBuilder:
+    """One district's students and everything about them, planned in memory and written in bulk."""
+
     def __init__(self, *, district, schools, years, n_students, rng, ids, totals):
         self.district = district
         self.schools = schools
@@ -365,6 +369,7 @@ class _DistrictBuilder:
             (p.school_id, p.school_year_id): p
             for p in SchoolProfile.objects.filter(school__district=district).order_by("school_id", "school_year_id")
         }
+        self.grade_lists = {key: profile.grades for key, profile in self.profiles.items()}
         self.days = {
             y.pk: list(SchoolDay.objects.filter(school_year=y).order_by("date").values_list("date", flat=True))
             for y in (self.prior, self.current)
@@ -383,8 +388,8 @@ class _DistrictBuilder:
     # -- the plan -----------------------------------------------------------------------------------
 
     def grades(self, school: School, year: SchoolYear) -> list[str]:
-        profile = self.profiles.get((school.pk, year.pk))
-        return profile.grades if profile else []
+        """The grades ``school`` offers in ``year`` (its school profile), lowest first."""
+        return self.grade_lists.get((school.pk, year.pk), [])
 
     def offering(self, grade: str, year: SchoolYear) -> tuple[list[School], list[float]]:
         """Schools offering ``grade`` in ``year`` and their cumulative size weights."""
@@ -552,6 +557,7 @@ class _DistrictBuilder:
                 kid.spells.append(Spell(partner, year, grade, entry, c.EntryCode.TRANSFER_IN_DISTRICT, primary=False))
 
     def graduate(self, school: School) -> Kid:
+        """A senior who graduated in June 2026."""
         kid = Kid("graduate", "12", school, 12, CURRENT_END_YEAR - 1)
         year = self.prior
         exit_ = year.end_date + datetime.timedelta(days=1)
@@ -598,8 +604,9 @@ class _DistrictBuilder:
         sizes, cum = SIZE_PICK
         groups = []
         for kinds in (("current", "graduate", "prospect"), ("leaver",)):
-            pending = collections.deque(k for k in kids if k.kind in kinds)
-            rng.shuffle(pending)
+            members = [k for k in kids if k.kind in kinds]
+            rng.shuffle(members)
+            pending = collections.deque(members)
             while pending:
                 size = rng.choices(sizes, cum_weights=cum)[0]
                 group, passed = [pending.popleft()], []
@@ -616,6 +623,7 @@ class _DistrictBuilder:
         return groups
 
     def people(self, groups: list[list[Kid]]) -> tuple[list[Household], list[Guardian], list[Student]]:
+        """Each household's origin, language, name, address and guardians; then its children's records."""
         rng = self.rng
         households, guardians, students = [], [], []
         for group in groups:
@@ -692,6 +700,7 @@ class _DistrictBuilder:
         return households, guardians, students
 
     def races(self, ethnicity: str) -> str:
+        """The federal race codes behind a household's race/ethnicity (Hispanic families carry races too)."""
         if ethnicity in RACE_PICK:
             values, cum = RACE_PICK[ethnicity]
             return self.rng.choices(values, cum_weights=cum)[0]
