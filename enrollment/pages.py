@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.registry import ALL_ACTIONS, READ_ONLY, Pages, pages
 
+from . import choice_views as cv
 from . import filtersets as fs
 from . import models as m
 from .forms import StudentForm
@@ -149,7 +150,14 @@ pages.register(
         section=SECTION,
         filterset=fs.ApplicationFilterSet,
         list_columns=["student", "window", "submitted_at", "status"],
-        actions=READ_ONLY,
+        actions=READ_ONLY | {"add"},
+        extra_views={  # applications are written through the school-choice services
+            "add": cv.ApplicationSubmitView,
+            "detail": cv.ApplicationDetailView,
+            "choices": cv.ApplicationChoicesView,
+            "withdraw": cv.ApplicationWithdrawView,
+            "priority": cv.PriorityOverrideView,
+        },
     )
 )
 pages.register(
@@ -168,8 +176,9 @@ pages.register(
         model=m.LotteryRun,
         section=SECTION,
         filterset=fs.LotteryRunFilterSet,
-        actions=READ_ONLY,
+        actions=READ_ONLY | {"add"},
         list_columns=["window", "kind", "ran_at", "seed", "input_hash"],
+        extra_views={"add": cv.ChoiceWindowsView, "detail": cv.LotteryRunSummaryView},  # add: pick a window to run
     )
 )
 pages.register(
@@ -180,6 +189,8 @@ pages.register(
         actions=READ_ONLY,
         list_columns=["application", "program", "seat_category", "rank", "status", "respond_by"],
         select_related=["application__student", "application__window", "program__school"],
+        detail_template="enrollment/choice/offer_detail.html",
+        extra_views={"detail": cv.OfferDetailView, "accept": cv.OfferAcceptView, "decline": cv.OfferDeclineView},
     )
 )
 pages.register(
