@@ -34,7 +34,7 @@ from .common import Build
 from .findings import CODES, FATAL, WARNING, Finding, has_fatal
 from .layouts import FORMATS, LEA, LEVELS, SCH, SEA, FileSpec, available_specs, get_spec, permitted, spec_levels
 from .parser import ParsedFile, parse
-from .validate import DEFAULT_THRESHOLD, check_rollup, unit_id, unit_totals, validate, year_over_year
+from .validate import DEFAULT_THRESHOLD, check_records, check_rollup, unit_id, unit_totals, validate, year_over_year
 from .writer import Header, WriteError, file_name, header_for, reporting_period, write
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ParsedFile",
     "WriteError",
     "available_specs",
+    "check_records",
     "check_rollup",
     "file_name",
     "fs039",

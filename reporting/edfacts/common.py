@@ -38,13 +38,17 @@ class Problems:
         self._seen: dict[tuple, list] = {}
 
     def add(self, code: str, field: str | None, unit: str | None, message: str, ref: object) -> None:
+        """One row with this problem; ``ref`` is the caller's reference for it (blank if none)."""
+        self.add_many(code, field, unit, message, 1, [] if ref in ("", None) else [str(ref)])
+
+    def add_many(self, code: str, field: str | None, unit: str | None, message: str, rows: int, refs: list) -> None:
+        """``rows`` rows with this problem, ``refs`` the references of some of them."""
         key = (code, field, unit, message)
         entry = self._seen.get(key)
         if entry is None:
             entry = self._seen[key] = [0, []]
-        entry[0] += 1
-        if ref not in ("", None) and len(entry[1]) < MAX_REFS:
-            entry[1].append(str(ref))
+        entry[0] += rows
+        entry[1].extend(refs[: MAX_REFS - len(entry[1])])
 
     def findings(self) -> list[Finding]:
         result = []
@@ -55,11 +59,17 @@ class Problems:
 
 
 def unit_base(spec: FileSpec, fips_code: str, agency_number: str, lea_id: str, school_id: str) -> dict[str, object]:
-    """The identifying fields every record of one unit starts with."""
-    base: dict[str, object] = {"fips_code": fips_code, "agency_number": agency_number}
-    if "lea_id" in spec.keys:
+    """A record of one unit with every field of the layout but the record number: ids filled, the rest blank.
+
+    Builders start each record from this, so records always carry every key
+    (the writer then takes a record's values in one step).
+    """
+    base: dict[str, object] = dict.fromkeys(spec.keys[1:], "")
+    base["fips_code"] = fips_code
+    base["agency_number"] = agency_number
+    if "lea_id" in base:
         base["lea_id"] = lea_id
-    if "school_id" in spec.keys:
+    if "school_id" in base:
         base["school_id"] = school_id
     if spec.table_name:
         base["table_name"] = spec.table_name

@@ -12,18 +12,36 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import methodcaller
 
+from ._gc import gc_paused
 from .findings import FATAL, WARNING, Finding
 from .layouts import FORMATS, FileSpec, Format, header_fields, header_length
 
+_rstrip_blanks = methodcaller("rstrip", " ")
+_starts_blank = methodcaller("startswith", " ")
 
-@dataclass(slots=True)
+
+@dataclass
 class ParsedFile:
-    """A file read back: header values (``None`` if there was no header), data records, findings."""
+    """A file read back: header values (``None`` if there was no header), data by column, findings.
+
+    ``columns`` maps each field key to its values, one per data record, in
+    file order; :attr:`records` gives the same data as one dict per record.
+    """
 
     header: dict[str, str] | None
-    records: list[dict[str, str]]
+    columns: dict[str, list[str]]
     findings: list[Finding] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    @cached_property
+    def records(self) -> list[dict[str, str]]:
+        keys = list(self.columns)
+        return [dict(zip(keys, row)) for row in zip(*self.columns.values())]
 
 
 def _lines(data: bytes, findings: list[Finding]) -> list[str]:
@@ -35,6 +53,11 @@ def _lines(data: bytes, findings: list[Finding]) -> list[str]:
             Finding(FATAL, "encoding", f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not ASCII", record)
         )
         text = data.decode("ascii", errors="replace")
+    if not text:
+        return []
+    breaks = text.count("\n")
+    if text.endswith("\r\n") and text.count("\r\n") == breaks and text.count("\r") == breaks:
+        return text[:-2].split("\r\n")
     pieces = text.split("\n")
     last = pieces.pop()
     if last:
@@ -58,15 +81,14 @@ def _split(lines: list[str], fmt: Format) -> list[list[str]]:
     return [line.split("\t") for line in lines]
 
 
-def _fixed(line: str, bounds: list[tuple[str, int, int]], number: int, findings: list[Finding]) -> dict[str, str]:
-    values = {}
-    for key, start, end in bounds:
-        raw = line[start - 1 : end]
-        value = raw.rstrip(" ")
-        if value[:1] == " ":
-            findings.append(Finding(FATAL, "justification", f"{raw!r} is not left-justified", number, key))
-            value = value.lstrip(" ")
-        values[key] = value
+def _fixed_column(lines: list[str], key: str, start: int, end: int, first: int, findings: list[Finding]) -> list[str]:
+    values = list(map(_rstrip_blanks, [line[start - 1 : end] for line in lines]))
+    if any(map(_starts_blank, values)):
+        for number, value in enumerate(values, start=first):
+            if value.startswith(" "):
+                raw = lines[number - first][start - 1 : end]
+                findings.append(Finding(FATAL, "justification", f"{raw!r} is not left-justified", number, key))
+                values[number - first] = value.lstrip(" ")
     return values
 
 
@@ -90,7 +112,7 @@ def _header(line: str, spec: FileSpec, fmt: Format, findings: list[Finding]) -> 
             )
         if line[header_length() :].strip(" "):
             findings.append(Finding(FATAL, "filler", "the header's filler after the reporting period is not blank", 0))
-        return _fixed(line, [(f.key, f.start, f.end) for f in fields], 0, findings)
+        return {f.key: _fixed_column([line], f.key, f.start, f.end, 0, findings)[0] for f in fields}
     values = _split([line], fmt)[0]
     if len(values) < len(fields) or any(values[len(fields) :]):
         findings.append(Finding(FATAL, "length", f"header has {len(values)} values, {len(fields)} expected", 0))
@@ -98,33 +120,37 @@ def _header(line: str, spec: FileSpec, fmt: Format, findings: list[Finding]) -> 
     return {f.key: v for f, v in zip(fields, values)}
 
 
+@gc_paused
 def parse(spec: FileSpec, data: bytes, fmt: Format) -> ParsedFile:
     """Read ``data`` written in ``fmt`` by ``spec``'s layout into a :class:`ParsedFile`."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     findings: list[Finding] = []
     lines = _lines(data, findings)
+    keys = spec.keys
     if not lines:
         findings.append(Finding(FATAL, "header", "the file is empty: no header record", 0))
-        return ParsedFile(None, [], findings)
+        return ParsedFile(None, {k: [] for k in keys}, findings)
     header = _header(lines[0], spec, fmt, findings)
-    records = []
-    keys = spec.keys
-    length = spec.record_length
-    bounds = [(f.key, f.start, f.end) for f in spec.fields]
+    body = lines[1:]
     if fmt == "txt":
-        for number, line in enumerate(lines[1:], start=1):
-            if len(line) != length:
-                findings.append(
-                    Finding(FATAL, "length", f"record is {len(line)} characters, {length} expected", number)
-                )
-            records.append(_fixed(line, bounds, number, findings))
+        length = spec.record_length
+        if body and set(map(len, body)) != {length}:
+            for number, line in enumerate(body, start=1):
+                if len(line) != length:
+                    findings.append(
+                        Finding(FATAL, "length", f"record is {len(line)} characters, {length} expected", number)
+                    )
+        columns = {f.key: _fixed_column(body, f.key, f.start, f.end, 1, findings) for f in spec.fields}
     else:
-        for number, values in enumerate(_split(lines[1:], fmt), start=1):
-            if len(values) != len(keys):
-                findings.append(
-                    Finding(FATAL, "length", f"record has {len(values)} values, {len(keys)} expected", number)
-                )
-                values = (values + [""] * len(keys))[: len(keys)]
-            records.append(dict(zip(keys, values)))
-    return ParsedFile(header, records, findings)
+        rows = _split(body, fmt)
+        width = len(keys)
+        if rows and set(map(len, rows)) != {width}:
+            for number, values in enumerate(rows, start=1):
+                if len(values) != width:
+                    findings.append(
+                        Finding(FATAL, "length", f"record has {len(values)} values, {width} expected", number)
+                    )
+                    rows[number - 1] = (values + [""] * width)[:width]
+        columns = dict(zip(keys, map(list, zip(*rows)))) if rows else {k: [] for k in keys}
+    return ParsedFile(header, columns, findings)

@@ -71,6 +71,17 @@ def test_totals_equal_sum_of_details_and_file_validates(rows, fmt, sex_x):
 
 
 @settings(max_examples=40, deadline=None)
+@given(rows=rows, sex_x=st.booleans())
+def test_one_pass_over_all_levels_equals_one_build_per_level(rows, sex_x):
+    together = fs052.build_levels(rows, sex_x=sex_x)
+    assert list(together) == ["SEA", "LEA", "SCH"]
+    for level, built in together.items():
+        alone = fs052.build(rows, level, sex_x=sex_x)
+        assert built.records == alone.records
+        assert built.findings == alone.findings
+
+
+@settings(max_examples=40, deadline=None)
 @given(rows=rows, fmt=st.sampled_from(FORMATS), data=st.data())
 def test_changing_any_count_is_caught(rows, fmt, data):
     spec = get_spec("052", "SCH")

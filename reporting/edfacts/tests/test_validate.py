@@ -4,6 +4,7 @@ import pytest
 
 from reporting.edfacts import (
     FORMATS,
+    check_records,
     check_rollup,
     fs052,
     get_spec,
@@ -279,3 +280,30 @@ def test_findings_are_capped_with_a_summary():
 def test_builder_rows_validate_like_the_written_file():
     built = fs052.build(MEMBERSHIP, "SCH")
     assert unit_totals(SCH, built.records) == {"0646411": 12, "0646412": 6, "0656511": 9}
+
+
+def test_a_missing_zero_subtotal_is_tolerated_but_a_missing_nonzero_one_is_not():
+    rows = [("L1", "S1", "KG", "WH7", "F", 0), ("L1", "S1", "KG", "BL7", "M", 2)]
+    records = fs052.build(rows, "SCH").records
+    zero_st3 = next(i for i, r in enumerate(records) if r["race"] == "WH7" and r["sex"] == "F" and not r["grade"])
+    kept = records[:zero_st3] + records[zero_st3 + 1 :]
+    assert check_records(SCH, kept) == []
+    nonzero_st3 = next(i for i, r in enumerate(kept) if r["race"] == "BL7" and r["sex"] == "M" and not r["grade"])
+    findings = check_records(SCH, kept[:nonzero_st3] + kept[nonzero_st3 + 1 :])
+    assert [(f.code, f.message) for f in findings] == [
+        ("missing_subtotal", "no ST3 (Race/Ethnicity BL7, Sex M) record; the detail records add up to 2")
+    ]
+
+
+def test_findings_serialize_for_storage():
+    finding = validate(SCH, tamper(golden("fs052_sch", "csv"), "csv", SCH, 6, "student_count", "6"), "csv")[0]
+    assert finding.as_dict() == {
+        "severity": "fatal",
+        "code": "subtotal",
+        "message": "ST1 (Grade Level KG, Race/Ethnicity HI7) is 6, the detail records add up to 5",
+        "record": 6,
+        "field": "student_count",
+        "unit": "0646411",
+        "refs": [],
+    }
+    assert str(finding).startswith("fatal subtotal: record 6: ST1")
