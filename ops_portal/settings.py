@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "district",
     "enrollment",
     "reporting",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

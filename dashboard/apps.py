@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardConfig(AppConfig):
+    name = "dashboard"
+    verbose_name = _("Operations dashboard")
+
+    def ready(self):
+        # Each app declares its KPIs in kpis.py; the dashboard imports no department.
+        autodiscover_modules("kpis")

@@ -1,0 +1,52 @@
+"""Celery tasks: thin wrappers that call a service.
+
+The nightly entry for beat (``CELERY_BEAT_SCHEDULE`` in settings):
+
+    "dashboard-kpi-snapshots": {
+        "task": "dashboard.tasks.kpi_snapshots_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+"""
+
+from celery import shared_task
+
+from core import context
+from core.choices import Source
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=3,
+)
+def kpi_snapshots_nightly_task(self, today: str | None = None) -> int:
+    """Every KPI for every district and scope, as of today (or the ISO date given); idempotent."""
+    import datetime
+
+    from .services import kpi_refreshes_requeue, kpi_snapshots_nightly
+
+    with context.acting(via=Source.SYSTEM, rid=f"task-{self.request.id}" if self.request.id else None):
+        day = datetime.date.fromisoformat(today) if today else None
+        written = kpi_snapshots_nightly(today=day)
+        kpi_refreshes_requeue()
+    return written
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def kpi_refresh_task(self, job_id: int) -> str:
+    from .services import kpi_refresh_execute
+
+    with context.acting(via=Source.SYSTEM, rid=f"task-{self.request.id}" if self.request.id else None):
+        return kpi_refresh_execute(job_id)
