@@ -2,7 +2,8 @@
 
 The Django reporting app turns its querysets into plain rows and calls:
 
-* ``fs052.build(rows, level)``, ``fs039.build(rows, level)``,
+* ``fs052.build(rows, level)`` (or ``fs052.build_levels(rows)`` for all
+  three levels in one pass), ``fs039.build(rows, level)``,
   ``fs129.build(rows)``: the records to write and the findings about rows
   that could not be reported (a :class:`Build`);
 * :func:`get_spec` for the layout of a file at a level (``SEA``, ``LEA``,
@@ -26,7 +27,9 @@ Example::
     findings = built.findings + validate(spec, data, "csv", previous_totals=last_year)
 
 The facts come from ``layouts.json`` (copied from the shared EDFacts
-reference for SY 2022-23; see its ``about`` entry).
+reference for SY 2022-23; see its ``about`` entry). ``README.md`` next to
+this module lists the assumptions to check against the current
+specifications.
 """
 
 from . import fs039, fs052, fs129
