@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from core import audit
 from core.models import AuditEntry
 from enrollment import choice
 from enrollment import models as m
@@ -543,3 +544,29 @@ def test_priority_changes_are_refused_after_the_final_run(cascade):
         )
     with pytest.raises(ValidationError):
         choice.applicant_priorities_compute(actor=cw.manager, window=cw.window)
+
+
+def test_bulk_written_rows_and_audit_match_the_chassis(cw):
+    """The final run's bulk path (COPY on PostgreSQL) stores what record-by-record saving would, awkward text too."""
+    odd = 'Tab\there, back\\slash, "quote", new\nline'
+    f.SeatCategoryFactory(program=cw.lin, name=odd[:60], seats=1, fill_order=1, eligibility="resident")
+    kid = student(cw, legal_last_name="D'Angelo\\Ruiz\t", preferred_name="Ana\nMaría")
+    applications = [submit(cw, ["LIN-06", "WAS-06"], who=kid)]  # the one resident: the set-aside seat is theirs
+    applications += [applied_outside(cw, ["LIN-06"], cw.world.other_district) for _ in range(3)]
+    choice.applicant_priorities_compute(actor=cw.manager, window=cw.window)
+    close_window(cw)
+    choice.lottery_run(actor=cw.manager, window=cw.window, kind="final", seed=11)
+    offers = list(m.Offer.objects.select_related("application__student", "program__school"))
+    entries = list(m.WaitlistEntry.objects.select_related("application__student", "program__school"))
+    priorities = list(
+        m.ApplicantPriority.objects.select_related("application__student", "application__window", "program__school")
+    )
+    assert offers and entries and priorities
+    assert m.Offer.objects.get(application=applications[0]).seat_category == odd[:60]
+    for record in (*offers, *entries, *priorities):
+        entry = AuditEntry.objects.get(content_type__model=type(record)._meta.model_name, object_id=str(record.pk))
+        assert entry.change == "create" and entry.actor == cw.manager and entry.source == "system"
+        assert entry.changes == audit.diff({}, audit.snapshot(record))
+        assert entry.object_repr == str(record)[:200]
+        assert entry.district_key == audit.district_of(record) == cw.world.district.pk
+        assert record.created_by == cw.manager and record.version == 1
