@@ -104,7 +104,7 @@ def xlsx(packet: Packet) -> bytes:
         cell.font = Font(bold=True)
     for priority, tiles in o.priorities:
         if not tiles:
-            ws.append([str(Priority(priority).label), _("No KPI is registered for this priority yet.")])
+            ws.append([str(Priority(priority).label), str(_("No KPI is registered for this priority yet."))])
         for t in tiles:
             ws.append(
                 [
@@ -114,7 +114,7 @@ def xlsx(packet: Packet) -> bytes:
                     _num(t.value),
                     str(t.kpi.unit),
                     t.target_value,
-                    t.status_label if not t.suppressed else _("Withheld (small group)"),
+                    t.status_label if not t.suppressed else str(_("Withheld (small group)")),
                     t.as_of.isoformat() if t.as_of else "",
                     timezone.localtime(t.computed_at).strftime("%Y-%m-%d %H:%M") if t.computed_at else "",
                     t.kpi.version,

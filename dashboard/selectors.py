@@ -62,7 +62,7 @@ class Tile:
 
     @property
     def status_label(self) -> str:
-        return Status(self.status).label
+        return str(Status(self.status).label)
 
     @property
     def target_value(self) -> float | None:

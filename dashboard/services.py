@@ -12,6 +12,7 @@ import datetime
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -272,6 +273,17 @@ def kpi_refreshes_requeue() -> int:
 # -- targets ------------------------------------------------------------------------------------------
 
 
+def _amount(value, name: str) -> Decimal:
+    """A threshold as stored: two decimal places (so the audit log reads 88.00 before and after)."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({name: _("Give a number.")}) from None
+    if not amount.is_finite():
+        raise ValidationError({name: _("Give a number.")})
+    return amount
+
+
 @transaction.atomic
 def kpi_target_save(
     *,
@@ -312,9 +324,9 @@ def kpi_target_save(
             raise StaleVersion(row.version)
         before = audit.snapshot(row)
         row.version += 1
-    row.target = target
-    row.on_track_at = on_track_at
-    row.watch_at = watch_at
+    row.target = _amount(target, "target")
+    row.on_track_at = _amount(on_track_at, "on_track_at")
+    row.watch_at = _amount(watch_at, "watch_at")
     row.direction = direction or kpi.direction
     row.reason = (reason or "").strip()
     row.full_clean()

@@ -1,8 +1,11 @@
 """Celery tasks: thin wrappers that call a service.
 
-The nightly entry for beat (``CELERY_BEAT_SCHEDULE`` in settings):
+Beat runs ``kpi_snapshots_nightly_task`` at 02:30 every night: the entry is
+a django-celery-beat periodic task added by migration 0002 (database
+scheduler), so no settings file carries it. It can equally be declared in
+settings' ``CELERY_BEAT_SCHEDULE``:
 
-    "dashboard-kpi-snapshots": {
+    "dashboard-kpi-snapshots-nightly": {
         "task": "dashboard.tasks.kpi_snapshots_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import policy
+from core.choices import Action
 from core.models import AuditEntry
 from core.services import StaleVersion
 from district.models import School
@@ -29,6 +31,12 @@ from .models import KpiRefresh, KpiTarget
 def _require_reader(user):
     if not selectors.can_read(user):
         raise PermissionDenied(_("You may not read the operations dashboard."))
+
+
+def _require_target_reader(user):
+    """Targets are district reference data: readable by the district's users, kept by its leaders."""
+    if getattr(user, "is_integration", False) or not policy.can(user, KpiTarget, Action.VIEW):
+        raise PermissionDenied(_("You may not read KPI targets."))
 
 
 def _district(request, districts):
@@ -195,7 +203,7 @@ def school_page(request, pk):
 @login_required
 def targets(request):
     user = request.user
-    _require_reader(user)
+    _require_target_reader(user)
     districts = list(selectors.dashboard_districts(user))
     district = _district(request, districts)
     rows = list(KpiTarget.objects.restrict(user).filter(district=district).select_related("school_year"))
@@ -210,7 +218,7 @@ def targets(request):
 @login_required
 def target_edit(request, key):
     user = request.user
-    _require_reader(user)
+    _require_target_reader(user)
     kpi = _kpi(key)
     districts = list(selectors.dashboard_districts(user))
     district = _district(request, districts)
