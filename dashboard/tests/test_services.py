@@ -116,8 +116,8 @@ def test_target_rules(world):
     with pytest.raises(ValidationError):
         save(actor=world.coo, kpi_key="nope", reason="x", **common)
     with pytest.raises(ValidationError) as err:
-        save(actor=world.coo, kpi_key="capacity_conflicts", reason="x", **{**common, "on_track_at": 0, "watch_at": 3,
-                                                                             "target": 0, "watch_at": -1})  # fmt: skip
+        save(actor=world.coo, kpi_key="capacity_conflicts", reason="x",
+             **{**common, "target": 0, "on_track_at": 0, "watch_at": -1})  # fmt: skip
     assert "watch_at" in err.value.message_dict
     with pytest.raises(ValidationError):
         save(actor=world.coo, kpi_key="building_utilization", reason="x", **{**common, "target": "lots"})

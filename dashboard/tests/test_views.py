@@ -287,9 +287,9 @@ def test_board_packet_pdf_and_xlsx(login, world):
 
     book = load_workbook(io.BytesIO(xlsx.content))
     assert {"Summary", "Schools", "Student groups", "Trend", "Definitions"} <= set(book.sheetnames)
-    summary = [row for row in book["Summary"].iter_rows(values_only=True)]
+    summary = list(book["Summary"].iter_rows(values_only=True))
     assert any(row[1] == "Building utilization" and row[3] == 55.71 for row in summary)
-    groups = [row for row in book["Student groups"].iter_rows(values_only=True)]
+    groups = list(book["Student groups"].iter_rows(values_only=True))
     withheld = [row for row in groups if row[0] == "english_learner_share" and row[1] == "Sex"]
     assert withheld and all(row[3] is None and row[-1] == "yes" for row in withheld)
     names = set(data.m.Student.objects.values_list("legal_last_name", flat=True))

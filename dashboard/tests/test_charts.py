@@ -1,0 +1,43 @@
+"""Server-drawn charts: text alternatives, escaping, withheld values, and the PDF drawing them."""
+
+import datetime
+import io
+
+from dashboard import charts
+
+
+def test_charts_carry_a_title_and_description_and_escape_labels():
+    bars = charts.bar_chart(
+        [("<script>alert(1)</script>", 40.0, "on_track"), ("Withheld school", None, "no_data")],
+        title="Utilization by school",
+        unit="percent",
+        target=85,
+    )
+    assert 'role="img"' in bars and "<title" in bars and "<desc" in bars
+    assert "<script>" not in bars and "&lt;script&gt;" in bars
+    assert "withheld or no data" in bars and "Target 85.0%" in bars
+    trend = charts.trend_chart(
+        [(datetime.date(2026, 9, 1), 10.0), (datetime.date(2026, 9, 8), None), (datetime.date(2026, 9, 15), 30.0)],
+        title="Trend",
+        unit="count",
+    )
+    assert "3 values" not in trend and "2 values from 2026-09-01 (10) to 2026-09-15 (30)" in trend
+    assert "<polyline" not in trend  # a withheld value breaks the line; single points are dots
+    assert trend.count("<circle") == 2
+    assert "No values yet" in charts.trend_chart([], title="Empty", unit="count")
+    spark = charts.sparkline([1, 2, 3], title="t")
+    assert "from 1 to 3" in spark and "<polyline" in spark
+
+
+def test_the_pdf_writer_draws_the_charts():
+    from fpdf import FPDF
+
+    from dashboard.packet import _svg
+
+    doc = FPDF()
+    doc.compress = False
+    doc.add_page()
+    _svg(doc, charts.bar_chart([("Lincoln", 50.0, "watch")], title="t", unit="percent"), 180)
+    out = bytes(doc.output())
+    assert b"(Lincoln)" in out and b"re" in out
+    assert io.BytesIO(out).getvalue().startswith(b"%PDF")
