@@ -38,7 +38,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -394,38 +394,23 @@ def applicant_priorities_compute(*, actor, window: ApplicationWindow) -> dict[st
     audit.log_bulk(actor=actor, rows=[(AuditEntry.Change.DELETE, row, audit.snapshot(row), None) for row in stale])
     ApplicantPriority.objects.filter(pk__in=stale_ids).delete()
     students = _student_names(window)
-    programs = {p.pk: p for p in ChoiceProgram.objects.filter(window=window).select_related("school")}
-    creator = actor.pk if actor is not None and actor.pk else None
-    created = [
-        {
-            "application_id": a,
-            "program_id": p,
-            "kind": k,
-            "is_override": False,
-            "granted": True,
-            "reason": "",
-            "created_by_id": creator,
-        }
-        for a, p, k in sorted(wanted - existing.keys())
-    ]
-    kind_label = dict(c.PriorityKind.choices)
+    programs = {p.pk: str(p) for p in ChoiceProgram.objects.filter(window=window).select_related("school")}
+    created = sorted(wanted - existing.keys())
+    kind_label = {kind: str(label) for kind, label in c.PriorityKind.choices}
+    window_name = str(window)
 
-    def describe(row):
-        application = _Stub(student=students[row["application_id"]], window=window)
-        return ApplicantPriority.__str__(
-            _Stub(
-                application=Application.__str__(application),
-                program=programs[row["program_id"]],
-                get_kind_display=lambda: kind_label[row["kind"]],
-            )
-        )
+    def describe(row):  # ApplicantPriority.__str__, from the row's values
+        application_id, program_id, kind = row
+        return f"{students[application_id]} · {window_name} · {programs[program_id]} · {kind_label[kind]}"
 
     bulk_insert_audited(
         actor=actor,
         model=ApplicantPriority,
+        columns=["application_id", "program_id", "kind"],
         rows=created,
+        constants={"is_override": False, "granted": True, "reason": "", "created_by_id": _actor_id(actor)},
         describe=describe,
-        district_of=lambda row: window.district_id,
+        district_id=window.district_id,
     )
     return {"created": len(created), "removed": len(stale)}
 
@@ -484,7 +469,14 @@ def applicant_priority_override(
 
 
 class LotteryInput:
-    """What the lottery reads from the database for one window, with the maps back to rows."""
+    """What the lottery reads from the database for one window, with the maps back to rows.
+
+    Priority points per applicant and program are summed in SQL, and only for
+    programs the applicant still ranks; eligibility for seat categories is
+    read only for the (program, kind) pairs some category asks for. On
+    PostgreSQL the ranked lists and eligible sets arrive as arrays, one row
+    per application or category.
+    """
 
     def __init__(self, window: ApplicationWindow):
         self.window = window
@@ -492,40 +484,64 @@ class LotteryInput:
             p.pk: p for p in ChoiceProgram.objects.filter(window=window).select_related("school").order_by("code")
         }
         self.code_to_id = {p.code: pk for pk, p in self.programs.items()}
-        submitted = Q(application__window=window, application__status=c.ApplicationStatus.SUBMITTED)
-        ranked: dict[int, list[int]] = defaultdict(list)
-        for application_id, program_id in (
-            ApplicationChoice.objects.filter(submitted)
-            .order_by("application_id", "rank")
-            .values_list("application_id", "program_id")
-            .iterator(chunk_size=20000)
-        ):
-            ranked[application_id].append(program_id)
-        self.choices: dict[int, list[int]] = ranked
-        points: dict[int, dict[int, int]] = defaultdict(dict)
-        eligible: dict[tuple[int, str], set[int]] = defaultdict(set)
-        for application_id, program_id, kind in (
-            ApplicantPriority.objects.filter(submitted, granted=True)
-            .values_list("application_id", "program_id", "kind")
-            .iterator(chunk_size=20000)
-        ):
-            if program_id not in ranked.get(application_id, ()):
-                continue  # a priority at a program no longer ranked
-            eligible[(program_id, kind)].add(application_id)
-            gained = PRIORITY_POINTS.get(kind, 0)
-            if gained:
-                mine = points[application_id]
-                mine[program_id] = mine.get(program_id, 0) + gained
-        self.points = points
-        self.eligible = eligible
-        categories: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
+        self.categories: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
         for program_id, name, seats, kind in (
             SeatCategory.objects.filter(program__window=window)
             .order_by("program_id", "fill_order", "id")
             .values_list("program_id", "name", "seats", "eligibility")
         ):
-            categories[program_id].append((name, seats, kind))
-        self.categories = categories
+            self.categories[program_id].append((name, seats, kind))
+        submitted = Q(application__window=window, application__status=c.ApplicationStatus.SUBMITTED)
+        still_ranked = Exists(
+            ApplicationChoice.objects.filter(
+                application_id=OuterRef("application_id"), program_id=OuterRef("program_id")
+            )
+        )
+        held = ApplicantPriority.objects.filter(submitted, still_ranked, granted=True)
+        choices = ApplicationChoice.objects.filter(submitted)
+        self.choices: dict[int, list[int]] = {}
+        self.eligible: dict[tuple[int, str], set[int]] = defaultdict(set)
+        wanted = {(pk, kind) for pk, cats in self.categories.items() for _n, _s, kind in cats}
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.aggregates import ArrayAgg
+
+            rows = choices.values("application_id").annotate(ranked=ArrayAgg("program_id", order_by="rank"))
+            self.choices = dict(rows.values_list("application_id", "ranked").iterator(chunk_size=20000))
+            granted = ApplicantPriority.objects.filter(submitted, granted=True, kind__in={k for _p, k in wanted})
+            rankers: dict[int, set[int]] = {program_id: set() for program_id, _k in wanted}
+            for application_id, ranked in self.choices.items():
+                for program_id in ranked:
+                    if program_id in rankers:
+                        rankers[program_id].add(application_id)
+            for program_id, kind, ids in (
+                granted.values("program_id", "kind")
+                .annotate(ids=ArrayAgg("application_id"))
+                .values_list("program_id", "kind", "ids")
+            ):
+                if (program_id, kind) in wanted:  # and only applicants still ranking the program
+                    self.eligible[(program_id, kind)] = rankers[program_id].intersection(ids)
+        else:
+            ranked: dict[int, list[int]] = defaultdict(list)
+            for application_id, program_id in (
+                choices.order_by("application_id", "rank").values_list("application_id", "program_id").iterator()
+            ):
+                ranked[application_id].append(program_id)
+            self.choices = dict(ranked)
+            for program_id, kind, application_id in held.values_list("program_id", "kind", "application_id"):
+                if (program_id, kind) in wanted:
+                    self.eligible[(program_id, kind)].add(application_id)
+        scored = {kind: points for kind, points in PRIORITY_POINTS.items() if points}
+        self.points: dict[int, dict[int, int]] = defaultdict(dict)
+        for application_id, program_id, points in (
+            held.filter(kind__in=list(scored))
+            .values("application_id", "program_id")
+            .annotate(
+                points=Sum(Case(*[When(kind=kind, then=Value(v)) for kind, v in scored.items()], default=Value(0)))
+            )
+            .values_list("application_id", "program_id", "points")
+            .iterator(chunk_size=20000)
+        ):
+            self.points[application_id][program_id] = points
 
     def lottery_programs(self) -> list[LotteryProgram]:
         out = []
@@ -805,79 +821,90 @@ def lottery_run(
 
 
 def _write_placements(actor, run: LotteryRun, lottery_input: LotteryInput, result, run_date) -> tuple[int, int]:
-    """Write the final run's offers and waitlists in bulk, each row audited; returns their counts."""
+    """Write the final run's offers and waitlists in bulk; returns their counts.
+
+    Every offer gets its own audit row. A program's waitlist gets one audit
+    row naming each entry created (id, position, application, rank), so the
+    quarter of a million rows of a regional run are all on record without an
+    audit row per waitlist line; later changes to an entry are audited one by
+    one as they happen.
+    """
     window = run.window
     # Lock the window's programs: offers are only ever created under their program's row lock.
     list(ChoiceProgram.objects.select_for_update().filter(window=window).values_list("pk", flat=True))
     programs = lottery_input.programs
     program_id = lottery_input.code_to_id
+    program_name = {pk: str(p) for pk, p in programs.items()}
     students = _student_names(window)
-    creator = actor.pk if actor is not None and actor.pk else None
-    respond_by = run_date + datetime.timedelta(days=window.offer_deadline_days)
-    offers = []
-    for application_id, placed in result.assignments.items():
-        if placed is not None:
-            offers.append(
-                {
-                    "run_id": run.pk,
-                    "application_id": application_id,
-                    "program_id": program_id[placed.program],
-                    "seat_category": placed.category,
-                    "rank": placed.rank,
-                    "status": c.OfferStatus.PENDING.value,
-                    "respond_by": respond_by,
-                    "responded_at": None,
-                    "enrollment_id": None,
-                    "created_by_id": creator,
-                }
-            )
+    creator = _actor_id(actor)
+    offers = [
+        (application_id, program_id[placed.program], placed.category, placed.rank)
+        for application_id, placed in result.assignments.items()
+        if placed is not None
+    ]
 
-    def offer_repr(row):
-        return Offer.__str__(
-            _Stub(application=_Stub(student=students[row["application_id"]]), program=programs[row["program_id"]])
-        )
+    def describe(row):  # Offer.__str__, from the row's values
+        return f"{students[row[0]]} → {program_name[row[1]]}"
 
     bulk_insert_audited(
         actor=actor,
         model=Offer,
+        columns=["application_id", "program_id", "seat_category", "rank"],
         rows=offers,
-        describe=offer_repr,
-        district_of=lambda row: programs[row["program_id"]].school.district_id,
+        constants={
+            "run_id": run.pk,
+            "status": c.OfferStatus.PENDING.value,
+            "respond_by": run_date + datetime.timedelta(days=window.offer_deadline_days),
+            "responded_at": None,
+            "enrollment_id": None,
+            "created_by_id": creator,
+        },
+        describe=describe,
+        district_id=window.district_id,
     )
     rank_of = _ranks(lottery_input)
-    entries = []
+    lines = []
     for code, waiting in result.waitlists.items():
         pid = program_id[code]
-        for position, application_id in enumerate(waiting, start=1):
-            entries.append(
-                {
-                    "run_id": run.pk,
-                    "program_id": pid,
-                    "application_id": application_id,
-                    "position": position,
-                    "rank": rank_of[(application_id, pid)],
-                    "is_active": True,
-                    "created_by_id": creator,
-                }
-            )
-
-    def entry_repr(row):
-        return WaitlistEntry.__str__(
-            _Stub(
-                application=_Stub(student=students[row["application_id"]]),
-                program=programs[row["program_id"]],
-                position=row["position"],
-            )
-        )
-
-    bulk_insert_audited(
-        actor=actor,
+        lines.extend((pid, a, position, rank_of[(a, pid)]) for position, a in enumerate(waiting, start=1))
+    ids = bulk_insert(
         model=WaitlistEntry,
-        rows=entries,
-        describe=entry_repr,
-        district_of=lambda row: programs[row["program_id"]].school.district_id,
+        columns=["program_id", "application_id", "position", "rank"],
+        rows=lines,
+        constants={"run_id": run.pk, "is_active": True, "created_by_id": creator},
     )
-    return len(offers), len(entries)
+    by_program: dict[int, list] = defaultdict(list)
+    for pk, (pid, application_id, position, rank) in zip(ids, lines):
+        by_program[pid].append([pk, position, application_id, rank])
+    content_type = ContentType.objects.get_for_model(WaitlistEntry)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=creator,
+                actor_name=actor.get_username() if creator else "system",
+                change=AuditEntry.Change.CREATE,
+                content_type=content_type,
+                object_id=f"run {run.pk} program {pid}",
+                object_repr=f"Waitlist at {program_name[pid]}, run {run.pk}: {len(entries)} entries"[:200],
+                changes={
+                    "entries (id, position, application, rank)": [None, entries],
+                    "run": [None, run.pk],
+                    "program": [None, pid],
+                    "is_active": [None, True],
+                },
+                request_id=context.request_id.get(),
+                source=context.source.get(),
+                district_key=window.district_id,
+            )
+            for pid, entries in by_program.items()
+        ],
+        batch_size=100,
+    )
+    return len(offers), len(lines)
+
+
+def _actor_id(actor) -> int | None:
+    return actor.pk if actor is not None and actor.pk else None
 
 
 def _ranks(lottery_input: LotteryInput) -> dict[tuple[int, int], int]:
@@ -912,37 +939,59 @@ def _student_names(window: ApplicationWindow) -> dict[int, str]:
 COPY_CHUNK = 50000
 
 
-def bulk_insert_audited(*, actor, model, rows: list[dict], describe, district_of) -> list[int]:
-    """Insert ``rows`` of ``model`` and one audit row each, in the same transaction; returns the new ids.
+def bulk_insert(*, model, columns: list[str], rows: list[tuple], constants: dict) -> list[int]:
+    """Insert ``rows`` (values for ``columns``; ``constants`` fill the other fields); returns the new ids in order.
 
-    ``rows`` map every concrete field's column name (``application_id``) to
-    its value; ``describe(row)`` names the row as its ``__str__`` would and
-    ``district_of(row)`` gives its district id. The audit rows are those
-    ``core.audit.log_bulk`` writes for created records (``{field: [null,
-    value]}`` for every value set, with the actor, request id and door from
-    the context), built without a model instance per row. On PostgreSQL both
-    tables are written with COPY, ids drawn from the table's sequence first,
-    so a final run of 71,000 applicants writes its quarter of a million
-    audited rows in seconds; other databases use ``bulk_create``.
+    On PostgreSQL the rows go in with COPY, ids drawn from the table's
+    sequence first; other databases use ``bulk_create``.
     """
     if not rows:
         return []
     now = timezone.now()
-    for row in rows:
-        row.setdefault("created_at", now)
-        row.setdefault("updated_at", now)
-        row.setdefault("version", 1)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    constants = {"created_at": now, "updated_at": now, "version": 1, **constants}
+    if connection.vendor != "postgresql":
+        objects = [model(**constants, **dict(zip(columns, row))) for row in rows]
+        model.objects.bulk_create(objects, batch_size=1000)
+        return [obj.pk for obj in objects]
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    converters = [_copy_converter(fields[col]) for col in columns]
+    fixed = "".join("\t" + _copy_converter(fields[col])(value) for col, value in constants.items())
+    ids = _reserve_ids(model, len(rows))
+    lines = [
+        "\t".join([str(pk), *[convert(value) for convert, value in zip(converters, row)]]) + fixed
+        for pk, row in zip(ids, rows)
+    ]
+    _copy(model, ["id", *columns, *constants], lines)
+    return ids
+
+
+def bulk_insert_audited(
+    *, actor, model, columns: list[str], rows: list[tuple], constants: dict, describe, district_id
+) -> list[int]:
+    """:func:`bulk_insert`, and one audit row per record in the same transaction; returns the new ids.
+
+    ``describe(row)`` names a row as the model's ``__str__`` would. The audit
+    rows are those ``core.audit.log_bulk`` writes for created records
+    (``{field: [null, value]}`` for every value set, with the actor, request
+    id and door from the context), built without a model instance per row:
+    on PostgreSQL they go in with COPY too.
+    """
+    ids = bulk_insert(model=model, columns=columns, rows=rows, constants=constants)
+    if not ids:
+        return ids
+    now = timezone.now()
+    constants = {"created_by_id": None, **constants}
+    fields = {f.attname: f for f in model._meta.concrete_fields}
     skipped = audit.SKIPPED_FIELDS | set(getattr(model, "audit_exclude", ()))
-    audited = [f for f in fields if f.name not in skipped]
+    audited = [i for i, col in enumerate(columns) if fields[col].name not in skipped]
     content_type = ContentType.objects.get_for_model(model).pk
-    who = actor.pk if actor is not None and actor.pk else None
+    who = _actor_id(actor)
     name = actor.get_username() if who else "system"
     request_id, source = context.request_id.get(), context.source.get()
     if connection.vendor != "postgresql":
-        objects = [model(**{f.attname: row[f.attname] for f in fields}) for row in rows]
-        model.objects.bulk_create(objects, batch_size=1000)
         plain = audit._plain
+        fixed = {fields[col].name: [None, plain(v)] for col, v in constants.items() if v is not None}
+        fixed = {k: v for k, v in fixed.items() if k not in skipped}
         AuditEntry.objects.bulk_create(
             [
                 AuditEntry(
@@ -951,46 +1000,44 @@ def bulk_insert_audited(*, actor, model, rows: list[dict], describe, district_of
                     actor_name=name,
                     change=AuditEntry.Change.CREATE,
                     content_type_id=content_type,
-                    object_id=str(obj.pk),
+                    object_id=str(pk),
                     object_repr=describe(row)[:200],
-                    changes={f.name: [None, plain(row[f.attname])] for f in audited if row[f.attname] is not None},
+                    changes={
+                        **fixed,
+                        **{fields[columns[i]].name: [None, plain(row[i])] for i in audited if row[i] is not None},
+                    },
                     request_id=request_id,
                     source=source,
-                    district_key=district_of(row),
+                    district_key=district_id,
                 )
-                for obj, row in zip(objects, rows)
+                for pk, row in zip(ids, rows)
             ],
             batch_size=1000,
         )
-        return [obj.pk for obj in objects]
-
-    ids = _reserve_ids(model, len(rows))
-    columns = [f.attname for f in fields]
-    converters = [_copy_converter(f) for f in fields]
-    parts = [(f'"{f.name}": [null, ', f.attname, _json_converter(f)) for f in audited]
-    text = _copy_converter(AuditEntry._meta.get_field("object_repr"))
+        return ids
+    fixed = ", ".join(
+        f'"{fields[col].name}": [null, {_json_converter(fields[col])(value)}]'
+        for col, value in constants.items()
+        if value is not None and fields[col].name not in skipped
+    )
+    parts = [(i, f'"{fields[columns[i]].name}": [null, ', _json_converter(fields[columns[i]])) for i in audited]
     head = (
         "\t".join(
             [now.isoformat(), _copy_value(who), _copy_escape(name), AuditEntry.Change.CREATE.value, str(content_type)]
         )
         + "\t"
     )
-    tail = "\t" + "\t".join([_copy_escape(request_id), _copy_escape(source)]) + "\t"
-    model_lines, audit_lines = [], []
+    tail = "\t" + "\t".join([_copy_escape(request_id), _copy_escape(source), _copy_value(district_id)])
+    lines = []
     for pk, row in zip(ids, rows):
-        model_lines.append("\t".join([str(pk), *[convert(row[col]) for convert, col in zip(converters, columns)]]))
-        changes = ", ".join([f"{key}{to_json(row[col])}]" for key, col, to_json in parts if row[col] is not None])
-        audit_lines.append(
-            f"{head}{pk}\t{text(describe(row)[:200])}\t{_copy_escape('{' + changes + '}')}{tail}"
-            f"{_copy_value(district_of(row))}"
-        )
-    _copy(model, ["id", *columns], model_lines)
-    audit_ids = _reserve_ids(AuditEntry, len(audit_lines))
-    _copy(AuditEntry, ["id", *AUDIT_COLUMNS], [f"{pk}\t{line}" for pk, line in zip(audit_ids, audit_lines)])
+        varying = ", ".join([f"{key}{to_json(row[i])}]" for i, key, to_json in parts if row[i] is not None])
+        changes = _copy_escape(f"{{{fixed}, {varying}}}" if fixed and varying else f"{{{fixed}{varying}}}")
+        lines.append(f"{head}{pk}\t{_copy_escape(describe(row)[:200])}\t{changes}{tail}")
+    _copy(AuditEntry, AUDIT_COLUMNS, lines)
     return ids
 
 
-AUDIT_COLUMNS = [
+AUDIT_COLUMNS = [  # every column but the id, which the table's default assigns
     "timestamp",
     "actor_id",
     "actor_name",

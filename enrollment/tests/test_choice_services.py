@@ -547,7 +547,7 @@ def test_priority_changes_are_refused_after_the_final_run(cascade):
 
 
 def test_bulk_written_rows_and_audit_match_the_chassis(cw):
-    """The final run's bulk path (COPY on PostgreSQL) stores what record-by-record saving would, awkward text too."""
+    """The bulk path (COPY on PostgreSQL) stores what record-by-record saving would, awkward text included."""
     odd = 'Tab\there, back\\slash, "quote", new\nline'
     f.SeatCategoryFactory(program=cw.lin, name=odd[:60], seats=1, fill_order=1, eligibility="resident")
     kid = student(cw, legal_last_name="D'Angelo\\Ruiz\t", preferred_name="Ana\nMaría")
@@ -563,7 +563,15 @@ def test_bulk_written_rows_and_audit_match_the_chassis(cw):
     )
     assert offers and entries and priorities
     assert m.Offer.objects.get(application=applications[0]).seat_category == odd[:60]
-    for record in (*offers, *entries, *priorities):
+    for entry in entries:  # each waitlist is on record as one audit row listing its entries
+        row = AuditEntry.objects.get(
+            content_type__model="waitlistentry", object_id=f"run {entry.run_id} program {entry.program_id}"
+        )
+        assert [entry.pk, entry.position, entry.application_id, entry.rank] in row.changes[
+            "entries (id, position, application, rank)"
+        ][1]
+        assert row.actor == cw.manager and row.district_key == cw.world.district.pk
+    for record in (*offers, *priorities):
         entry = AuditEntry.objects.get(content_type__model=type(record)._meta.model_name, object_id=str(record.pk))
         assert entry.change == "create" and entry.actor == cw.manager and entry.source == "system"
         assert entry.changes == audit.diff({}, audit.snapshot(record))
