@@ -1,7 +1,7 @@
 """Benchmark the whole ``lottery_run`` service on PostgreSQL.
 
 Run from the repository root with ``DATABASE_URL`` pointing at a PostgreSQL
-server (the script makes its own database there, ``ops_bench`` by default,
+server (the script makes its own database there, ``ops_bench_lottery`` by default,
 through Django's test database machinery, and drops it at the end)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ops_portal python -m bench.lottery_service
@@ -45,7 +45,7 @@ def _setup_django(database: str):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/ops_portal")
+        return None
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = database
     return connection
 
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10,000 applicants x 100 programs")
     parser.add_argument("--applicants", type=int, default=None)
     parser.add_argument("--programs", type=int, default=None)
-    parser.add_argument("--database", default="ops_bench", help="database made (and dropped) for the run")
+    parser.add_argument("--database", default="ops_bench_lottery", help="database made (and dropped) for the run")
     parser.add_argument("--keep", action="store_true", help="keep the database and its data for the next run")
     parser.add_argument("--skip-dry", action="store_true", help="time only the final run")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -236,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     n_programs = args.programs or (100 if args.quick else 700)
 
     connection = _setup_django(args.database)
+    if connection is None:
+        print(
+            "bench.lottery_service needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/name", file=sys.stderr
+        )
+        return 2
     old_name = connection.settings_dict["NAME"]
     started = time.perf_counter()
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=args.keep)
@@ -284,7 +289,10 @@ def main(argv: list[str] | None = None) -> int:
                 "input_hash": s["input_hash"],
             }
         )
-        print(f"final run: {figures['final_s']:.2f} s  stages {s['durations']}")
+        figures["load_average"] = os.getloadavg()[0]
+        print(
+            f"final run: {figures['final_s']:.2f} s  stages {s['durations']}  (load average {figures['load_average']:.2f})"
+        )
         print(
             f"  {s['offers']:,} offers, {s['waitlist_entries']:,} waitlist entries, "
             f"{figures['audit_rows']:,} audit rows; matched {s['match_rate']:.1%}, first choice "
