@@ -291,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures["load_average"] = os.getloadavg()[0]
         print(
-            f"final run: {figures['final_s']:.2f} s  stages {s['durations']}  (load average {figures['load_average']:.2f})"
+            f"final run: {figures['final_s']:.2f} s  stages {s['durations']}  "
+            f"(load average {figures['load_average']:.2f})"
         )
         print(
             f"  {s['offers']:,} offers, {s['waitlist_entries']:,} waitlist entries, "
