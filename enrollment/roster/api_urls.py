@@ -1,2 +1,3 @@
 """Roster sync API endpoints (upserts keyed by state id or external id)."""
+
 urlpatterns: list = []
