@@ -220,6 +220,7 @@ def _reset_runs(window_id: int) -> None:
         cursor.execute(f"DELETE FROM enrollment_waitlistentry WHERE run_id IN ({run_ids})", [window_id])
         cursor.execute(f"DELETE FROM enrollment_offer WHERE run_id IN ({run_ids})", [window_id])
         cursor.execute("DELETE FROM enrollment_lotteryrun WHERE window_id = %s", [window_id])
+        cursor.execute("VACUUM ANALYZE enrollment_offer, enrollment_waitlistentry, enrollment_lotteryrun")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -862,11 +862,11 @@ def _write_placements(actor, run: LotteryRun, lottery_input: LotteryInput, resul
         describe=describe,
         district_id=window.district_id,
     )
-    rank_of = _ranks(lottery_input)
+    ranked = lottery_input.choices
     lines = []
     for code, waiting in result.waitlists.items():
         pid = program_id[code]
-        lines.extend((pid, a, position, rank_of[(a, pid)]) for position, a in enumerate(waiting, start=1))
+        lines.extend((pid, a, position, ranked[a].index(pid) + 1) for position, a in enumerate(waiting, start=1))
     ids = bulk_insert(
         model=WaitlistEntry,
         columns=["program_id", "application_id", "position", "rank"],
@@ -905,14 +905,6 @@ def _write_placements(actor, run: LotteryRun, lottery_input: LotteryInput, resul
 
 def _actor_id(actor) -> int | None:
     return actor.pk if actor is not None and actor.pk else None
-
-
-def _ranks(lottery_input: LotteryInput) -> dict[tuple[int, int], int]:
-    return {
-        (application_id, program_id): rank
-        for application_id, ranked in lottery_input.choices.items()
-        for rank, program_id in enumerate(ranked, start=1)
-    }
 
 
 class _Stub:
@@ -957,10 +949,14 @@ def bulk_insert(*, model, columns: list[str], rows: list[tuple], constants: dict
     converters = [_copy_converter(fields[col]) for col in columns]
     fixed = "".join("\t" + _copy_converter(fields[col])(value) for col, value in constants.items())
     ids = _reserve_ids(model, len(rows))
-    lines = [
-        "\t".join([str(pk), *[convert(value) for convert, value in zip(converters, row)]]) + fixed
-        for pk, row in zip(ids, rows)
-    ]
+    if all(_is_integer(fields[col]) and not fields[col].null for col in columns):  # ids and counts only
+        tab = "\t"
+        lines = [f"{pk}{tab}{tab.join(map(str, row))}{fixed}" for pk, row in zip(ids, rows)]
+    else:
+        lines = [
+            "\t".join([str(pk), *[convert(value) for convert, value in zip(converters, row)]]) + fixed
+            for pk, row in zip(ids, rows)
+        ]
     _copy(model, ["id", *columns, *constants], lines)
     return ids
 
