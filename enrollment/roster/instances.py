@@ -56,7 +56,7 @@ def attach(obj: models.Model, name: str, target: models.Model | None) -> None:
         obj.__dict__[field.attname] = None
         obj._state.fields_cache.pop(field.cache_name, None)
     else:
-        obj.__dict__[field.attname] = target.__dict__[target._meta.pk.attname]
+        obj.__dict__[field.attname] = target.pk
         obj._state.fields_cache[field.cache_name] = target
 
 

@@ -551,12 +551,12 @@ class PackageReader:
             if not roles or not self.status(tables["users"], line, row):
                 continue  # not a student (teachers, guardians) or skipped
             student = self.student(line, row, demographics.get(sid), orgs, schools)
-            if student is None:
-                continue
-            self.batch.students.append(student)
+            if student is not None:
+                self.batch.students.append(student)
             for role_line, role in roles:
+                # Checked even when the user's row is bad, so every bad row is reported.
                 enrollment = self.enrollment(role_line, role, student, row, orgs, schools, sessions)
-                if enrollment is not None:
+                if enrollment is not None and student is not None:
                     self.batch.enrollments.append(enrollment)
 
     def student(self, line, row, demographic, orgs, schools) -> StudentRow | None:
@@ -633,7 +633,7 @@ class PackageReader:
             student.values["hispanic"] = hispanic
         return len(self.batch.problems) == errors
 
-    def enrollment(self, line, role, student: StudentRow, user, orgs, schools, sessions) -> EnrollmentRow | None:
+    def enrollment(self, line, role, student: StudentRow | None, user, orgs, schools, sessions) -> EnrollmentRow | None:
         file = "roles.csv"
         errors = len(self.batch.problems)
         org = role["orgSourcedId"]
@@ -668,6 +668,8 @@ class PackageReader:
             "exit_date": end + ONE_DAY if end is not None else None,
             "is_primary": role["roleType"] == "primary",
         }
+        if student is None:
+            return None
         if "grade_level" in student.values:
             values["grade_level"] = student.values["grade_level"]
         return EnrollmentRow(

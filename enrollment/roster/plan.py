@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -155,7 +155,12 @@ def _on_school(condition: Q | None) -> Q | None:
         if key == "pk__in" and not value:
             rewritten.children.append(("pk__in", []))
         elif key.startswith("school__"):
-            rewritten.children.append((key.removeprefix("school__"), value))
+            rest = key.removeprefix("school__")
+            try:
+                School._meta.get_field(rest.split("__")[0])
+            except FieldDoesNotExist:  # a lookup on the school itself: school__in
+                rest = f"pk__{rest}"
+            rewritten.children.append((rest, value))
         elif key == "school":
             rewritten.children.append(("pk", value))
         else:
@@ -569,8 +574,8 @@ class Planner:
         per_triple: dict[tuple, int] = defaultdict(int)  # rows per (existing student, school, year)
         reported: set[tuple] = set()
         for i, row in enumerate(rows):
-            if i in skip:
-                continue
+            # The school and year are checked on every row, so a bad one is reported even when
+            # the row's student has problems of its own.
             school = self.schools.get(row.school_key)
             if school is None:
                 where = row.school_where or row.where("school")
@@ -592,6 +597,8 @@ class Planner:
                     reported.add((where, message))
                     self.problem(where, message)
                 skip.add(i)
+                continue
+            if i in skip:
                 continue
             entry, error = self._date(row.values.get("entry_date"))
             if error:

@@ -212,3 +212,27 @@ def zip_files(parts: dict[str, tuple[list[str], list[dict]] | bytes]) -> bytes:
 
 def package(*, with_resources: bool = True) -> bytes:
     return zip_files(files(with_resources=with_resources))
+
+
+def enrollment_manager(world, username: str = "enrollment_manager"):
+    """An enrollment department manager of the world's district (writes students everywhere in it)."""
+    from core.choices import Role
+    from district.tests.factories import RoleAssignmentFactory, UserFactory
+
+    user = UserFactory(username=username)
+    RoleAssignmentFactory(
+        user=user, role=Role.DEPT_MANAGER, district=world.district, department=world.dept["enrollment"]
+    )
+    return user
+
+
+def enrollment_staff(world, school, username: str = "enrollment_staff"):
+    """Enrollment department staff at one school."""
+    from core.choices import Role
+    from district.tests.factories import RoleAssignmentFactory, UserFactory
+
+    user = UserFactory(username=username)
+    RoleAssignmentFactory(
+        user=user, role=Role.DEPT_STAFF, district=world.district, department=world.dept["enrollment"], schools=[school]
+    )
+    return user
