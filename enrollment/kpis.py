@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import BooleanField, Case, Count, Exists, Max, OuterRef, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,13 +65,25 @@ def membership(ctx: ComputeContext, day: datetime.date | None = None):
     )
 
 
-def in_program(day: datetime.date, program: str, student_ref: str = "pk") -> Exists:
-    """Whether the row's student is in ``program`` on ``day`` (an SQL EXISTS)."""
-    return Exists(ProgramParticipation.objects.active_on(day).filter(program=program, student_id=OuterRef(student_ref)))
+def program_students(day: datetime.date, program: str, district=None):
+    """Ids of the students in ``program`` on ``day`` (of the district, when given), as a subquery."""
+    spells = ProgramParticipation.objects.active_on(day).filter(program=program)
+    if district is not None:
+        spells = spells.filter(student__district=district)
+    return spells.values("student_id")
+
+
+def in_program(day: datetime.date, program: str, student_ref: str = "pk", district=None) -> Q:
+    """Whether the row's student is in ``program`` on ``day``: ``IN`` a subquery PostgreSQL hashes once."""
+    return Q(**{f"{student_ref}__in": program_students(day, program, district)})
+
+
+def flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def group_figures(
-    rows, *, day: datetime.date, numerator: Q, student: str = "", exclude: tuple[str, ...] = ()
+    rows, *, day: datetime.date, numerator: Q, student: str = "", exclude: tuple[str, ...] = (), district=None
 ) -> dict[tuple[str, str], Figure]:
     """Numerator and denominator of ``rows`` by student group, one GROUP BY per dimension.
 
@@ -80,7 +92,7 @@ def group_figures(
     "yes"/"no" from participation active on ``day``.
     """
     prefix = f"{student}__" if student else ""
-    student_ref = f"{student}_id" if student else "pk"
+    student_ref = f"{student}_id" if student else "id"
     out: dict[tuple[str, str], Figure] = {}
     for dim in Dimension.values:
         if dim in exclude:
@@ -90,7 +102,9 @@ def group_figures(
             grouped = rows.values(column)
         else:
             column = "_in_group"
-            grouped = rows.annotate(_in_group=in_program(day, PROGRAM_OF[dim], student_ref)).values(column)
+            grouped = rows.annotate(_in_group=flag(in_program(day, PROGRAM_OF[dim], student_ref, district))).values(
+                column
+            )
         for r in grouped.annotate(den=Count("pk"), num=Count("pk", filter=numerator)).order_by():
             raw = r[column]
             if isinstance(raw, bool):
@@ -241,7 +255,7 @@ def _program_share(ctx: ComputeContext, program: str, dimension: str) -> KpiResu
     }
     inside = {
         r["school_id"]: r["n"]
-        for r in members.filter(in_program(day, program, "student_id"))
+        for r in members.filter(in_program(day, program, "student_id", ctx.district))
         .values("school_id")
         .annotate(n=Count("student_id", distinct=True))
         .order_by()
@@ -251,9 +265,15 @@ def _program_share(ctx: ComputeContext, program: str, dimension: str) -> KpiResu
     if not total:
         result.notes.append(_("No students are in membership on %(day)s.") % {"day": day})
         return result
-    students = Student.objects.filter(pk__in=members.values("student_id")).annotate(_num=in_program(day, program))
+    students = Student.objects.filter(district=ctx.district, pk__in=members.values("student_id"))
     result.district = Figure(sum(inside.values()), sum(total.values()))
-    result.groups = group_figures(students, day=day, numerator=Q(_num=True), exclude=(dimension,))
+    result.groups = group_figures(
+        students,
+        day=day,
+        numerator=in_program(day, program, "id", ctx.district),
+        exclude=(dimension,),
+        district=ctx.district,
+    )
     result.notes += stale_note(
         ProgramParticipation.objects.filter(student__district=ctx.district, program=program),
         _("program participation records"),
@@ -396,7 +416,9 @@ def compute_offer_yield(ctx: ComputeContext) -> KpiResult:
         answered.values("program__school_id").annotate(den=Count("pk"), num=Count("pk", filter=accepted)).order_by()
     ):
         result.schools[r["program__school_id"]] = Figure(r["num"], r["den"])
-    result.groups = group_figures(answered, day=ctx.as_of, numerator=accepted, student="application__student")
+    result.groups = group_figures(
+        answered, day=ctx.as_of, numerator=accepted, student="application__student", district=ctx.district
+    )
     _current_state_note(ctx, result)
     return result
 
