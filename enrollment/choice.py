@@ -81,7 +81,6 @@ PRIORITY_POINTS = {
 # Kinds computed from data by applicant_priorities_compute; the others are set by staff only.
 COMPUTED_KINDS = (c.PriorityKind.SIBLING, c.PriorityKind.RESIDENT)
 ACTIVE_OFFER = (c.OfferStatus.PENDING, c.OfferStatus.ACCEPTED)
-BULK_BATCH = 5000
 
 
 # -- permissions ---------------------------------------------------------------------------------
