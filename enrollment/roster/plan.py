@@ -380,6 +380,14 @@ class Planner:
                 self.problem(row.where("state_id"), _("This student is outside what you may change."))
                 results.append((None, "error"))
                 continue
+            state_id = _text(row.values.get("state_id"))
+            if pk is not None and state_id and existing[pk].state_id not in (None, state_id):
+                # Found by an external id, but the record carries another state id: not the same student.
+                self.problem(
+                    row.where("external_ids"), _("The external id belongs to a student with another state id.")
+                )
+                results.append((None, "error"))
+                continue
             count = len(plan_students)
             results.append(self._plan_student(row, existing.get(pk), self._current_ext.get(pk, set())))
             if len(plan_students) > count:
@@ -644,6 +652,8 @@ class Planner:
         self._enrollment_skip, self._enrollments_matched = skip, matched
         self._changeable_enrollments = changeable
         self.changes_existing_enrollments = any(e is not None for e in matched)
+        # Rows that break the one-primary rule are still checked, so their other problems are reported too.
+        self._overlapping: set[int] = set()
         self._check_one_primary(existing)
 
     def _check_one_primary(self, existing: dict[int, list[Enrollment]]) -> None:
@@ -683,7 +693,6 @@ class Planner:
                 for e in existing[student.id]:
                     if e.is_primary and e.pk not in replaced:
                         spells[id(student)].append((e.entry_date, e.exit_date, None, e.school))
-        bad = self._enrollment_skip
         row_index: dict[int, int] = {}
         for items in spells.values():
             if len(items) < 2:
@@ -702,7 +711,7 @@ class Planner:
                     )
                     if not row_index:
                         row_index.update((id(r), i) for i, r in enumerate(rows))
-                    bad.add(row_index[id(target)])
+                    self._overlapping.add(row_index[id(target)])
                 if latest_end is not None and (exit_date is None or exit_date > latest_end):
                     latest = item
 
@@ -729,7 +738,13 @@ class Planner:
             if defaulted:
                 self.finding(row.where("entry_date"), self.msg_default_entry_date)
             count = len(plan_enrollments)
-            results.append(self._plan_enrollment(row, self._enrollment_students[i], current, school, year, entry))
+            outcome = self._plan_enrollment(row, self._enrollment_students[i], current, school, year, entry)
+            if i in self._overlapping:
+                if outcome[1] == "unchanged":
+                    self.plan.unchanged_enrollments -= 1
+                outcome = (None, "error")
+                del plan_enrollments[count:]
+            results.append(outcome)
             if len(plan_enrollments) > count:
                 yield plan_enrollments[-1]
 
