@@ -8,10 +8,12 @@ Nothing here computes a KPI. Each read takes the user, goes through
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
@@ -23,9 +25,32 @@ from . import registry
 from .choices import Direction, Scope, Status
 from .models import KpiSnapshot, KpiTarget
 
+CACHE_SECONDS = 60  # how long a rendered COO view is reused (each tile says when its value was computed)
 HISTORY_DAYS = 90  # the sparklines' window
 TREND_DAYS = 400  # the KPI page's trend chart
 STALE_AFTER = datetime.timedelta(hours=36)
+
+
+def generation(district_id: int) -> int:
+    """A counter bumped whenever the district's snapshots or targets change: part of every cache key."""
+    return cache.get(f"dashboard:generation:{district_id}", 0)
+
+
+def bump_generation(district_id: int) -> None:
+    key = f"dashboard:generation:{district_id}"
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
+def scope_signature(user) -> str:
+    """Users with the same assignments see the same rows, so they may share a cached rendering."""
+    scope = policy.scope_for(user)
+    parts = sorted(
+        (a.role, a.district_id or 0, a.department_code or "", tuple(sorted(a.school_ids))) for a in scope.assignments
+    )
+    return hashlib.sha256(repr((scope.is_superuser, parts)).encode()).hexdigest()[:16]
 
 
 def status_of(value: float | None, target: KpiTarget | None, direction: str) -> str:

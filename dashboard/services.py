@@ -25,7 +25,7 @@ from core.choices import Role
 from core.models import AuditEntry
 from district.models import District, SchoolYear
 
-from . import registry
+from . import registry, selectors
 from .choices import JobStatus, Scope
 from .models import KpiRefresh, KpiSnapshot, KpiTarget
 
@@ -102,6 +102,13 @@ def _rows_for(kpi: registry.Kpi, result: registry.KpiResult, *, district, as_of,
     return rows
 
 
+def _changed(district: District) -> None:
+    """Retire cached renderings of the district now, and again once the change is committed
+    (a page rendered between the two would otherwise keep the old figures)."""
+    selectors.bump_generation(district.pk)
+    transaction.on_commit(lambda: selectors.bump_generation(district.pk))
+
+
 def kpi_snapshots_compute(
     *,
     district: District,
@@ -135,6 +142,7 @@ def kpi_snapshots_compute(
     with transaction.atomic():
         KpiSnapshot.objects.filter(district=district, as_of=as_of, kpi_key__in=[k.key for k in kpis]).delete()
         KpiSnapshot.objects.bulk_create(rows, batch_size=2000)
+        _changed(district)
     return len(rows)
 
 
@@ -331,6 +339,7 @@ def kpi_target_save(
     row.reason = (reason or "").strip()
     row.full_clean()
     row.save()
+    _changed(district)
     audit.log_change(
         actor=actor,
         change=AuditEntry.Change.CREATE if creating else AuditEntry.Change.UPDATE,

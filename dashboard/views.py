@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -87,21 +91,40 @@ def overview(request):
     else:
         status = 200
     district = _district(request, districts)
-    department = form.cleaned_data.get("department") if form.is_valid() else None
-    data = selectors.district_overview(user, district, _on(form), department or None)
+    department = (form.cleaned_data.get("department") if form.is_valid() else None) or ""
+    on = _on(form)
+    # The tiles depend only on the snapshots, the targets and the user's scope: a rendering is
+    # reused for a minute, and at once replaced when the district's snapshots or targets change.
+    key = ":".join(
+        str(part)
+        for part in (
+            "dashboard:overview", district.pk, on, department, get_language(),
+            selectors.generation(district.pk), selectors.scope_signature(user),
+        )
+    )  # fmt: skip
+    block = cache.get(key)
+    if block is None:
+        data = selectors.district_overview(user, district, on, department or None)
+        tiles = render_to_string(
+            "dashboard/_tiles.html",
+            {"priorities": _priorities(data.priorities), "kpi_links": True, "district": district},
+            request=request,
+        )
+        block = {"as_of": data.as_of, "year": str(data.year or ""), "tiles": str(tiles)}
+        cache.set(key, block, selectors.CACHE_SECONDS)
     manage = services.may_manage(user, district)
     last_refresh = KpiRefresh.objects.restrict(user).filter(district=district).first() if manage else None
     context = {
         "form": form,
         "district": district,
         "districts": districts,
-        "overview": data,
-        "priorities": _priorities(data.priorities),
+        "as_of": block["as_of"],
+        "year": block["year"],
+        "tiles": mark_safe(block["tiles"]),  # rendered (and escaped) by the template above
         "department": department,
         "may_manage": manage,
         "last_refresh": last_refresh,
-        "packet_form": PacketForm(initial={"as_of": data.as_of or timezone.localdate(), "fmt": "pdf"}),
-        "refresh_form": RefreshForm(districts=selectors.dashboard_districts(user), initial={"district": district.pk}),
+        "packet_form": PacketForm(initial={"as_of": block["as_of"] or timezone.localdate(), "fmt": "pdf"}),
     }
     return render(request, "dashboard/overview.html", context, status=status)
 

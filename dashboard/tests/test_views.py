@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,14 +181,34 @@ def test_query_counts_are_flat_from_3_to_300_schools(login, world):
         reverse("dashboard:school", args=[world.lincoln.pk]),
         reverse("dashboard-api:values") + "?scope=school",
     ]
+    cache.clear()  # measure the rendering, not the cached copy
     small = {url: count_queries(lambda u=url: client.get(u)) for url in urls}
     KpiSnapshot.objects.all().delete()
+    cache.clear()
     schools = more_schools(world, 298)
     assert len(schools) == 300
     snapshots_for(world, schools)
     large = {url: count_queries(lambda u=url: client.get(u)) for url in urls}
     assert small == large
     assert small[reverse("dashboard:overview")] <= 15
+
+
+def test_the_cached_view_is_replaced_when_snapshots_or_targets_change(login, world):
+    data.membership_world(world)
+    client = login(world.coo)
+    services.kpi_snapshots_compute(district=world.district, as_of=TODAY)
+    first = client.get(reverse("dashboard:overview")).content.decode()
+    assert "55.7%" in first
+    again = count_queries(lambda: client.get(reverse("dashboard:overview")))
+    assert again < count_queries(lambda: (cache.clear(), client.get(reverse("dashboard:overview"))))
+    services.kpi_target_save(
+        actor=world.coo, district=world.district, kpi_key="building_utilization", school_year=world.year,
+        target=50, on_track_at=50, watch_at=40, reason="Board goal",
+    )  # fmt: skip
+    assert "target 50.0%" in client.get(reverse("dashboard:overview")).content.decode()
+    data.m.Enrollment.objects.filter(school=world.washington).delete()
+    services.kpi_snapshots_compute(district=world.district, as_of=TODAY)
+    assert "50.0%" in client.get(reverse("dashboard:overview")).content.decode()  # Lincoln alone: 15 / 30
 
 
 # -- targets -------------------------------------------------------------------------------------------
