@@ -24,11 +24,12 @@ from core import policy
 from core.choices import Action
 from core.models import AuditEntry
 from core.services import StaleVersion
+from district.choices import DepartmentCode
 from district.models import School
 
 from . import charts, packet, registry, selectors, services
 from .choices import Dimension, Priority
-from .forms import OverviewForm, PacketForm, RefreshForm, TargetForm
+from .forms import PACKET_FORMATS, OverviewForm, PacketForm, RefreshForm, TargetForm
 from .models import KpiRefresh, KpiTarget
 
 
@@ -124,7 +125,11 @@ def overview(request):
         "department": department,
         "may_manage": manage,
         "last_refresh": last_refresh,
-        "packet_form": PacketForm(initial={"as_of": block["as_of"] or timezone.localdate(), "fmt": "pdf"}),
+        # The small forms are written out in the template (cheaper than widget rendering on the busiest page).
+        "departments": [("", _("All departments")), *DepartmentCode.choices],
+        "as_of_value": request.GET.get("as_of", ""),
+        "packet_as_of": block["as_of"] or timezone.localdate(),
+        "packet_formats": PACKET_FORMATS,
     }
     return render(request, "dashboard/overview.html", context, status=status)
 
@@ -158,14 +163,42 @@ def kpi_page(request, key):
     districts = list(selectors.dashboard_districts(user))
     district = _district(request, districts)
     form = OverviewForm(request.GET or None, districts=selectors.dashboard_districts(user))
-    detail = selectors.kpi_detail(user, kpi, district, _on(form))
+    on = _on(form)
+    body = _cached(
+        user, district, ("kpi", kpi.key, on),
+        lambda: render_to_string("dashboard/_kpi_body.html", _kpi_context(user, kpi, district, on), request=request),
+    )  # fmt: skip
+    return render(request, "dashboard/kpi.html", {"kpi": kpi, "district": district, "body": body})
+
+
+def _cached(user, district, parts, build):
+    """A rendered fragment of snapshot figures, reused for a minute and retired when the district's data change.
+
+    The key holds the user's scope signature: users who reach the same rows share it.
+    """
+    key = ":".join(
+        str(p)
+        for p in (
+            "dashboard", *parts, district.pk, get_language(), selectors.generation(district.pk),
+            selectors.scope_signature(user),
+        )
+    )  # fmt: skip
+    html = cache.get(key)
+    if html is None:
+        html = str(build())
+        cache.set(key, html, selectors.CACHE_SECONDS)
+    return mark_safe(html)  # rendered and escaped by a template
+
+
+def _kpi_context(user, kpi, district, on):
+    detail = selectors.kpi_detail(user, kpi, district, on)
     target = detail.tile.target_value
     _decorate([detail.tile])
     bars = [(s["school"].name, s["snapshot"].value, s["status"]) for s in detail.schools]
     for s in detail.schools:
         s["display"] = charts.fmt(s["snapshot"].value, kpi.unit)
         s["colour"] = charts.STATUS_COLOURS[s["status"]]
-    context = {
+    return {
         "kpi": kpi,
         "district": district,
         "detail": detail,
@@ -192,7 +225,6 @@ def kpi_page(request, key):
         "notes": [n for n in (detail.tile.note or "").split("\n") if n],
         "small_cell": registry_small_cell(),
     }
-    return render(request, "dashboard/kpi.html", context)
 
 
 def registry_small_cell() -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -103,25 +106,42 @@ class CurrentValuesView(APIView):
         user = request.user
         district = _district(request, params.get("district"))
         on = params.get("as_of") or timezone.localdate()
+        key = ":".join(
+            str(p)
+            for p in (
+                "dashboard:values", district.pk, on, params["scope"], params.get("school") or "",
+                params.get("kpi") or "", selectors.generation(district.pk), selectors.scope_signature(user),
+            )
+        )  # fmt: skip
+        rows = cache.get(key)
+        if rows is None:
+            rows = self._values(user, district, on, params)
+            cache.set(key, rows, selectors.CACHE_SECONDS)
+        now = timezone.now()
+        for row in rows:  # the age is always today's, even for a reused answer
+            row["age_seconds"] = int((now - datetime.datetime.fromisoformat(row["computed_at"])).total_seconds())
+        return Response(rows)
+
+    @staticmethod
+    def _values(user, district, on, params) -> list[dict]:
         as_of = selectors.latest_date(user, district, on)
         if as_of is None:
-            return Response([])
+            return []
         rows = selectors.snapshots(user).filter(district=district, as_of=as_of, scope=params["scope"])
         if params.get("school"):
             rows = rows.filter(school_id=params["school"])
         if params.get("kpi"):
             rows = rows.filter(kpi_key=params["kpi"])
         targets = selectors.targets_for(user, district, selectors.school_year_on(district, as_of))
-        now = timezone.now()
         out = []
         for r in rows.order_by("kpi_key", "school_id", "dimension", "group"):
             kpi = registry.get(r.kpi_key)
             target = targets.get(r.kpi_key)
-            r.age_seconds = int((now - r.computed_at).total_seconds())
+            r.age_seconds = 0
             r.target = float(target.target) if target else None
             r.status = selectors.status_of(r.value, target, kpi.direction if kpi else "context")
             out.append(r)
-        return Response(CurrentValueSerializer(out, many=True).data)
+        return [dict(row) for row in CurrentValueSerializer(out, many=True).data]
 
 
 class KpiSnapshotViewSet(RestrictedModelViewSet):
