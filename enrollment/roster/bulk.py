@@ -29,7 +29,6 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring_ascii
 
 from django.db import connection, models
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +38,7 @@ from core.models import AuditEntry
 
 from ..models import Enrollment, Student, StudentExternalId
 from .instances import attach
-from .plan import ENROLLMENT_FIELDS, STUDENT_FIELDS, Change, Planner, RosterPlan, chunks, run_planner
+from .plan import ENROLLMENT_FIELDS, STUDENT_FIELDS, Change, Planner, RosterPlan, among, chunks, run_planner
 from .rows import RosterProblem
 
 COPY_CHUNK = 1 << 18
@@ -82,18 +81,9 @@ def _audit_rows(changes: list[Change]):
 
 
 def _in_scope_ids(model, actor, action: str, ids: list[int]) -> set[int]:
-    if connection.vendor == "postgresql" and len(ids) > 5000:
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS roster_ids (id bigint) ON COMMIT DROP")
-            cursor.execute("TRUNCATE roster_ids")
-            _copy(cursor, "COPY roster_ids (id) FROM STDIN", ((i,) for i in ids))
-        qs = model.objects.restrict(actor, action).filter(pk__in=RawSQL("SELECT id FROM roster_ids", ()))
-        if qs.count() == len(ids):
-            return set(ids)
-        return set(qs.values_list("pk", flat=True))
     found: set[int] = set()
-    for part in chunks(ids):
-        found.update(model.objects.restrict(actor, action).filter(pk__in=part).values_list("pk", flat=True))
+    for qs in among(model.objects.restrict(actor, action), "pk", ids):
+        found.update(qs.values_list("pk", flat=True))
     return found
 
 

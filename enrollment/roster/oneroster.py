@@ -230,6 +230,7 @@ class PackageReader:
         self.data = data
         self.name = name or "package"
         self.batch = RosterBatch(source_label=self.name)
+        self._dates: dict[str, datetime.date] = {}  # a package repeats a few dates many times
 
     def problem(self, file: str, line: int, column: str, message: str) -> None:
         self.batch.problems.append(RosterProblem(line=line, column=column, message=str(message), file=file))
@@ -375,10 +376,14 @@ class PackageReader:
         """A YYYY-MM-DD date; (None, True) when blank, (None, False) after reporting a bad one."""
         if not value:
             return None, True
+        known = self._dates.get(value)
+        if known is not None:
+            return known, True
         try:
             if not DATE_PATTERN.match(value):
                 raise ValueError
-            return datetime.date.fromisoformat(value), True
+            known = self._dates[value] = datetime.date.fromisoformat(value)
+            return known, True
         except ValueError:
             self.problem(file, line, column, _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value})
             return None, False

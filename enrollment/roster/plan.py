@@ -26,12 +26,15 @@ the written rows against ``restrict()`` once more before committing.
 from __future__ import annotations
 
 import datetime
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from core import audit, policy
@@ -69,10 +72,10 @@ STUDENT_FIELDS = (
 )
 STUDENT_FIELD_SET = frozenset(STUDENT_FIELDS)
 # Compared to decide whether a row changes its record (clean() derives race_ethnicity).
-STUDENT_COMPARED = (*STUDENT_FIELDS, "race_ethnicity")
+STUDENT_COMPARED = operator.attrgetter(*STUDENT_FIELDS, "race_ethnicity")
 STUDENT_REQUIRED = ("legal_first_name", "legal_last_name", "birth_date", "sex", "grade_level")
 ENROLLMENT_FIELDS = ("grade_level", "entry_date", "entry_code", "exit_date", "exit_code", "is_primary")
-ENROLLMENT_COMPARED = ENROLLMENT_FIELDS
+ENROLLMENT_COMPARED = operator.attrgetter(*ENROLLMENT_FIELDS)
 ENROLLMENT_FIELD_SET = frozenset(ENROLLMENT_FIELDS)
 DEFAULT_ENTRY_CODE = c.EntryCode.NEW
 
@@ -80,6 +83,23 @@ DEFAULT_ENTRY_CODE = c.EntryCode.NEW
 def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def among(queryset, field: str, values) -> Iterator:
+    """``queryset`` narrowed to rows whose ``field`` is one of ``values``, in as few queries as the database allows.
+
+    On PostgreSQL the values travel as one array parameter (one query however
+    many); elsewhere as ``IN`` lists of a few thousand.
+    """
+    values = sorted(set(values))
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        for part in chunks(values, 250_000):
+            yield queryset.filter(**{f"{field}__in": RawSQL("SELECT unnest(%s)", (part,))})
+    else:
+        for part in chunks(values):
+            yield queryset.filter(**{f"{field}__in": part})
 
 
 @dataclass(eq=False)
@@ -300,18 +320,16 @@ class Planner:
                     seen_ext[key] = row
 
         by_state: dict[str, int] = {}
-        for part in chunks(sorted(seen_state)):
-            by_state.update(Student._base_manager.filter(state_id__in=part).values_list("state_id", "pk"))
+        for qs in among(Student._base_manager.all(), "state_id", seen_state):
+            by_state.update(qs.values_list("state_id", "pk"))
         ext_keys: dict[str, set[str]] = defaultdict(set)
         for row in rows:
             for source, value in (*row.external_ids, *row.fallback_ids):
                 ext_keys[source].add(value)
         ext_owner: dict[tuple[str, str], int] = {}
         for source, values in ext_keys.items():
-            for part in chunks(sorted(values)):
-                for value, student_id in StudentExternalId._base_manager.filter(
-                    source=source, external_id__in=part
-                ).values_list("external_id", "student_id"):
+            for qs in among(StudentExternalId._base_manager.filter(source=source), "external_id", values):
+                for value, student_id in qs.values_list("external_id", "student_id"):
                     ext_owner[(source, value)] = student_id
 
         matched: list[int | None] = [None] * len(rows)
@@ -350,14 +368,12 @@ class Planner:
         existing: dict[int, Student] = {}
         changeable: set[int] = set()
         current_ext: dict[int, set[tuple[str, str]]] = defaultdict(set)
-        for part in chunks(sorted(claimed)):
-            existing.update((s.pk, s) for s in Student._base_manager.filter(pk__in=part))
-            changeable.update(
-                Student.objects.restrict(self.actor, Action.CHANGE).filter(pk__in=part).values_list("pk", flat=True)
-            )
-            for student_id, source, value in StudentExternalId._base_manager.filter(student_id__in=part).values_list(
-                "student_id", "source", "external_id"
-            ):
+        for qs in among(Student._base_manager.all(), "pk", claimed):
+            existing.update((s.pk, s) for s in qs)
+        for qs in among(Student.objects.restrict(self.actor, Action.CHANGE), "pk", claimed):
+            changeable.update(qs.values_list("pk", flat=True))
+        for qs in among(StudentExternalId._base_manager.all(), "student_id", claimed):
+            for student_id, source, value in qs.values_list("student_id", "source", "external_id"):
                 current_ext[student_id].add((source, value))
         self._students_bad, self._students_matched = bad, matched
         self._existing_students, self._changeable_students = existing, changeable
@@ -481,7 +497,7 @@ class Planner:
         if current is None:
             self.plan.students.append(Change(student, None, row.file, row.line))
             status = "created"
-        elif any(getattr(student, f) != getattr(current, f) for f in STUDENT_COMPARED):
+        elif STUDENT_COMPARED(student) != STUDENT_COMPARED(current):
             student.version = current.version + 1
             self.plan.students.append(Change(student, audit.snapshot(current), row.file, row.line))
             status = "updated"
@@ -527,17 +543,15 @@ class Planner:
                 wanted_ext[r.source].add(r.external_id)
         visible = Student.objects.restrict(self.actor, Action.VIEW)
         by_state: dict[str, Student] = {}
-        for part in chunks(wanted_state):
-            by_state.update((s.state_id, s) for s in visible.filter(state_id__in=part))
+        for qs in among(visible, "state_id", wanted_state):
+            by_state.update((s.state_id, s) for s in qs)
         by_ext: dict[tuple[str, str], Student] = {}
         for source, values in wanted_ext.items():
-            for part in chunks(sorted(values)):
-                owners = dict(
-                    StudentExternalId._base_manager.filter(source=source, external_id__in=part).values_list(
-                        "student_id", "external_id"
-                    )
-                )
-                for s in visible.filter(pk__in=list(owners)):
+            owners: dict[int, str] = {}
+            for qs in among(StudentExternalId._base_manager.filter(source=source), "external_id", values):
+                owners.update(qs.values_list("student_id", "external_id"))
+            for qs in among(visible, "pk", owners):
+                for s in qs:
                     by_ext[(source, owners[s.pk])] = s
         known = self.existing_student_ids | {s.pk for s in by_state.values()} | {s.pk for s in by_ext.values()}
 
@@ -574,8 +588,9 @@ class Planner:
             students[i] = student
 
         existing: dict[int, list[Enrollment]] = defaultdict(list)
-        for part in chunks(sorted({s.id for s in students if s is not None and s.id in known})):
-            for e in Enrollment._base_manager.filter(student_id__in=part).select_related("school"):
+        wanted = {s.id for s in students if s is not None and s.id in known}
+        for qs in among(Enrollment._base_manager.select_related("school"), "student_id", wanted):
+            for e in qs:
                 existing[e.student_id].append(e)
 
         keyed: list[tuple | None] = [None] * n
@@ -644,10 +659,8 @@ class Planner:
             matched[i] = found
 
         changeable: set[int] = set()
-        for part in chunks([e.pk for e in matched if e is not None]):
-            changeable.update(
-                Enrollment.objects.restrict(self.actor, Action.CHANGE).filter(pk__in=part).values_list("pk", flat=True)
-            )
+        for qs in among(Enrollment.objects.restrict(self.actor, Action.CHANGE), "pk", [e.pk for e in matched if e]):
+            changeable.update(qs.values_list("pk", flat=True))
         self._enrollment_students, self._enrollment_keys = students, keyed
         self._enrollment_skip, self._enrollments_matched = skip, matched
         self._changeable_enrollments = changeable
@@ -795,7 +808,7 @@ class Planner:
         if current is None:
             self.plan.enrollments.append(Change(enrollment, None, row.file, row.line))
             return enrollment, "created"
-        if any(getattr(enrollment, f) != getattr(current, f) for f in ENROLLMENT_COMPARED):
+        if ENROLLMENT_COMPARED(enrollment) != ENROLLMENT_COMPARED(current):
             enrollment.version = current.version + 1
             self.plan.enrollments.append(Change(enrollment, audit.snapshot(current), row.file, row.line))
             return enrollment, "updated"
