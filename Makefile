@@ -51,7 +51,7 @@ bench: $(STAMP)
 	$(PY) -m bench $(SUITE) $(ARGS)
 
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --ignore="core/tests/*" --ignore=bench
+	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --ignore="core/tests/*" --ignore=bench --ignore=transportation --ignore="enrollment/lottery/*" --ignore="reporting/edfacts/*"
 	$(PY) manage.py compilemessages -l es --ignore=.venv
 
 clean:
