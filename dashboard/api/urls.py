@@ -10,7 +10,7 @@ router.register("targets", views.KpiTargetViewSet, basename="kpitarget")
 router.register("refreshes", views.KpiRefreshViewSet, basename="kpirefresh")
 urlpatterns = [
     path("kpis/", views.KpiDefinitionsView.as_view(), name="kpi-list"),
-    path("kpis/<slug:key>/", views.KpiDefinitionsView.as_view(), name="kpi-detail"),
+    path("kpis/<slug:key>/", views.KpiDefinitionView.as_view(), name="kpi-detail"),
     path("values/", views.CurrentValuesView.as_view(), name="values"),
     path("packet/", views.BoardPacketView.as_view(), name="packet"),
     *router.urls,

@@ -56,13 +56,21 @@ class KpiDefinitionsView(APIView):
     queryset = KpiSnapshot.objects.all()  # the permission check reads the model: readers of snapshots
 
     @extend_schema(responses=KpiDefinitionSerializer(many=True))
-    def get(self, request, key=None):
-        if key is not None:
-            kpi = registry.get(key)
-            if kpi is None:
-                raise Http404
-            return Response(_definition(kpi))
+    def get(self, request):
         return Response([_definition(k) for k in registry.all_kpis()])
+
+
+class KpiDefinitionView(APIView):
+    """One registered KPI's definition."""
+
+    queryset = KpiSnapshot.objects.all()
+
+    @extend_schema(responses=KpiDefinitionSerializer)
+    def get(self, request, key):
+        kpi = registry.get(key)
+        if kpi is None:
+            raise Http404
+        return Response(_definition(kpi))
 
 
 class ValuesQuery(serializers.Serializer):
