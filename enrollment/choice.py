@@ -334,7 +334,10 @@ def _computed_priorities(window: ApplicationWindow) -> set[tuple[int, int, str]]
 
     Sibling: another student of the applicant's household is enrolled at the
     program's school on the placement year's first day. Resident: the
-    student's district is the window's district.
+    student lives in the district: has ever been enrolled in one of its
+    schools, or gives as resident town a town where the district has a school.
+    An applicant from another district, whose record the window's district
+    holds, is not a resident.
     """
     first_day = window.school_year.start_date
     ranked = ApplicationChoice.objects.filter(
@@ -353,8 +356,16 @@ def _computed_priorities(window: ApplicationWindow) -> set[tuple[int, int, str]]
         .filter(Exists(sibling_enrolled))
         .values_list("application_id", "program_id")
     )
-    residents = ranked.filter(application__student__district_id=window.district_id).values_list(
-        "application_id", "program_id"
+    from district.models import School
+
+    towns = School.objects.filter(district_id=window.district_id).exclude(city="").values("city")
+    enrolled_here = Enrollment.objects.filter(
+        student_id=OuterRef("application__student_id"), school__district_id=window.district_id
+    )
+    residents = (
+        ranked.filter(application__student__district_id=window.district_id)
+        .filter(Q(Exists(enrolled_here)) | Q(application__student__resident_town__in=towns))
+        .values_list("application_id", "program_id")
     )
     wanted = {(a, p, c.PriorityKind.SIBLING.value) for a, p in siblings}
     wanted |= {(a, p, c.PriorityKind.RESIDENT.value) for a, p in residents}

@@ -590,7 +590,12 @@ class LotteryRun(TrackedModel):
     summary = models.JSONField(_("summary"), default=dict)
     ran_at = models.DateTimeField(_("ran at"))
     ran_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("ran by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ran by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="window__district", department=DEPARTMENT)

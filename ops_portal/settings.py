@@ -12,6 +12,7 @@ folder, Celery tasks in-process, a local-memory cache and DEBUG on.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -163,6 +164,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # the schedules staff create in the app (report schedules).
 CELERY_BEAT_SCHEDULE = {
     "report-runs-requeue": {"task": "reporting.tasks.report_runs_requeue_task", "schedule": 60.0},
+    "offers-expire": {"task": "enrollment.tasks.offers_expire_task", "schedule": crontab(hour=0, minute=30)},
 }
 # Where scheduled report files are copied for pickup by other systems.
 OPS_EXPORT_FOLDER = env.str("OPS_EXPORT_FOLDER", default=str(BASE_DIR / "var" / "exports"))

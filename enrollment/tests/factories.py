@@ -43,6 +43,7 @@ class StudentFactory(factory.django.DjangoModelFactory):
     races = "BL7"
     race_ethnicity = "BL7"
     grade_level = "04"
+    resident_town = "Hartford"
 
 
 class StudentExternalIdFactory(factory.django.DjangoModelFactory):
