@@ -342,6 +342,7 @@ def run(args) -> dict:
 
     if connection.vendor != "postgresql":
         sys.exit("bench.roster needs PostgreSQL: set DATABASE_URL=postgres://...")
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"migrated {BENCH_DB} in {time.perf_counter() - t:.1f} s", flush=True)
@@ -389,6 +390,8 @@ def run(args) -> dict:
     print(f"{'raw COPY, bare tables':34}{bare_rate:>12,.0f}")
     print(f"ratio import / COPY: {ratio:.0%} (target at least {TARGET:.0%}): {'met' if ratio >= TARGET else 'NOT met'}")
     print(f"ratio import / COPY into bare tables: {import_rate / bare_rate:.0%}")
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     return {
         "students": args.students,
         "enrollments": enrollment_count,
@@ -409,6 +412,7 @@ def run(args) -> dict:
         "target": TARGET,
         "met": ratio >= TARGET,
         "python": platform.python_version(),
+        "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
     }
 

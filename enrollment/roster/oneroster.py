@@ -181,6 +181,7 @@ RACE_FLAGS = [
     ("white", c.Race.WHITE),
 ]
 FLAGS = {"true": True, "false": False, "": None}
+ONEROSTER_SOURCE = c.ExternalSource.ONEROSTER.value
 EXTERNAL_SOURCES = frozenset(c.ExternalSource.values)
 EXT_PATTERN = re.compile(r"\{([^{}:]+):([^{}]*)\}")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -589,7 +590,7 @@ class PackageReader:
             line=line,
             values=values,
             external_ids=ids,
-            fallback_ids=[(c.ExternalSource.ONEROSTER.value, row["sourcedId"])],
+            fallback_ids=[(ONEROSTER_SOURCE, row["sourcedId"])],
             ref=row["sourcedId"],
             columns=STUDENT_COLUMNS,
         )

@@ -335,7 +335,7 @@ class Planner:
         matched: list[int | None] = [None] * len(rows)
         claimed: dict[int, StudentRow] = {}
         for i, row in enumerate(rows):
-            if i in bad:
+            if i in bad or not (by_state or ext_owner):  # (nothing to match: a first import)
                 continue
             state_id = _text(row.values.get("state_id"))
             by_id = by_state.get(state_id) if state_id else None
