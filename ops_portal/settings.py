@@ -194,6 +194,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across models get their own names.
+    "ENUM_NAME_OVERRIDES": {
+        "AuditSourceEnum": "core.choices.Source",
+        "ExternalSourceEnum": "enrollment.choices.ExternalSource",
+        "PriorityKindEnum": "enrollment.choices.PriorityKind",
+        "LotteryRunKindEnum": "enrollment.choices.RunKind",
+        "ApplicationStatusEnum": "enrollment.choices.ApplicationStatus",
+        "OfferStatusEnum": "enrollment.choices.OfferStatus",
+        "JobStatusEnum": "reporting.models.RunStatus",
+        "KpiStatusEnum": "dashboard.choices.Status",
+        "KpiScopeEnum": "dashboard.choices.Scope",
+    },
 }
 
 # Where the access policy reads a user's role assignments (core knows no app).

@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,11 +54,22 @@ class ReportRunViewSet(RestrictedModelViewSet):
         return response
 
 
+class ReportSummarySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    department = serializers.CharField()
+    levels = serializers.ListField(child=serializers.CharField())
+    formats = serializers.ListField(child=serializers.CharField())
+    student_level = serializers.BooleanField()
+    certifiable = serializers.BooleanField()
+
+
 class ReportCatalogueView(APIView):
     """The registered reports and the parameters they take."""
 
     queryset = ReportRun.objects.all()
 
+    @extend_schema(responses=ReportSummarySerializer(many=True))
     def get(self, request):
         return Response(
             [
