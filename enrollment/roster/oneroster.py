@@ -558,6 +558,10 @@ class PackageReader:
                 continue  # not a student (teachers, guardians) or skipped
             student = self.student(line, row, demographics.get(sid), orgs, schools)
             if student is not None:
+                if not student.school_key:  # a new student joins the district of its first school
+                    student.school_key = next(
+                        (schools[r["orgSourcedId"]][1] for _l, r in roles if r["orgSourcedId"] in schools), ""
+                    )
                 self.batch.students.append(student)
             for role_line, role in roles:
                 # Checked even when the user's row is bad, so every bad row is reported.

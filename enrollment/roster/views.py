@@ -18,9 +18,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from core import policy
 from core.choices import Action
 from core.views import PolicyMixin
 
+from ..models import Enrollment
 from .enrollment_csv import COLUMNS as ENROLLMENT_COLUMNS
 from .enrollment_csv import read_enrollment_file
 from .forms import RosterExportForm, RosterUploadForm
@@ -44,6 +46,7 @@ class RosterPage(PolicyMixin, View):
     def context(self, **extra):
         user = self.request.user
         return self.base_context(
+            may_import=policy.can(user, Enrollment, Action.ADD),
             upload_form=extra.pop("upload_form", None) or RosterUploadForm(),
             export_form=extra.pop("export_form", None) or RosterExportForm(user=user),
             enrollment_columns=ENROLLMENT_COLUMNS,
@@ -52,7 +55,11 @@ class RosterPage(PolicyMixin, View):
 
 
 class RosterSyncView(RosterPage):
-    action = Action.ADD
+    """Readers of enrollments see the export; writers also import."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.action = Action.ADD if request.method == "POST" else Action.VIEW
+        return super().dispatch(request, *args, **kwargs)
 
     def _key(self, token: str) -> str:
         return f"roster:{self.request.user.pk}:{token}"

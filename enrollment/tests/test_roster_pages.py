@@ -44,8 +44,13 @@ def students(world):
 
 def test_who_may_use_the_page(world, login, manager, client):
     assert client.get(URL).status_code == 302  # to sign in
-    for persona in (world.principal_lincoln, world.coo, world.district_admin, world.transport_manager):
+    for persona in (world.district_admin, world.stranger):
         assert login(persona).get(URL).status_code == 403
+    for persona in (world.principal_lincoln, world.coo, world.transport_manager):  # readers: the export only
+        c = login(persona)
+        html = c.get(URL).content.decode()
+        assert "Download OneRoster package" in html and "Check file" not in html
+        assert upload(c, testing.package(), "sis.zip").status_code == 403
     response = login(manager).get(URL)
     assert response.status_code == 200
     html = response.content.decode()
