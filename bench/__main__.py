@@ -13,8 +13,9 @@ SUITES = ["lottery", "routing", "lottery_service", "roster", "reporting", "dashb
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if not a.startswith("-")] or ["all"]
-    options = [a for a in argv if a.startswith("-")]
+    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names = argv[:first_option] or ["all"]
+    options = argv[first_option:]
     if names == ["all"]:
         names = SUITES
         options = []
