@@ -15,13 +15,13 @@ class DateInput(forms.DateInput):
 class OverviewForm(forms.Form):
     """What the COO view shows: which district (state role), which department, as of which date."""
 
-    district = forms.ModelChoiceField(queryset=District.objects.none(), required=False, label=_("District"))
+    # The district is checked against the user's districts by the view (a 404 when out of reach).
+    district = forms.IntegerField(required=False, label=_("District"))
     department = forms.ChoiceField(required=False, label=_("Department"))
     as_of = forms.DateField(required=False, label=_("As of"), widget=DateInput)
 
-    def __init__(self, *args, districts, **kwargs):
+    def __init__(self, *args, districts=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = districts
         self.fields["department"].choices = [("", _("All departments")), *DepartmentCode.choices]
 
     def clean_as_of(self):

@@ -114,7 +114,6 @@ def overview(request):
         block = {"as_of": data.as_of, "year": str(data.year or ""), "tiles": str(tiles)}
         cache.set(key, block, selectors.CACHE_SECONDS)
     manage = services.may_manage(user, district)
-    last_refresh = KpiRefresh.objects.restrict(user).filter(district=district).first() if manage else None
     context = {
         "form": form,
         "district": district,
@@ -124,7 +123,6 @@ def overview(request):
         "tiles": mark_safe(block["tiles"]),  # rendered (and escaped) by the template above
         "department": department,
         "may_manage": manage,
-        "last_refresh": last_refresh,
         # The small forms are written out in the template (cheaper than widget rendering on the busiest page).
         "departments": [("", _("All departments")), *DepartmentCode.choices],
         "as_of_value": request.GET.get("as_of", ""),
