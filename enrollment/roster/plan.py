@@ -1,7 +1,8 @@
 """Planning a roster import: match, check and compare every row before anything is written.
 
 ``roster_plan(actor=..., batch=...)`` reads the database (a fixed number of
-queries per few thousand rows, never one per row) and returns a
+queries on PostgreSQL, one per few thousand rows elsewhere, never one per
+row) and returns a
 ``RosterPlan``: the records to create and to change, each with its audit
 "before" values, the rows that change nothing, the findings (warnings), and
 every problem with its file, line and column. A plan with problems is never
@@ -19,8 +20,16 @@ Matching:
 Scope: every matched record must be one the actor may change
 (``restrict(actor, "change")``); new enrollments must be at schools where the
 actor may add them; related records (districts, schools, years, students
-named by id) are looked up through ``restrict(actor)``. The writer checks
-the written rows against ``restrict()`` once more before committing.
+named by id) are looked up through ``restrict(actor)``. A new student is in
+scope through its enrollments, so the writer checks new students against
+``restrict(actor, "add")`` once they are written, before the transaction
+commits.
+
+Validation is the models' own (``validation.RowValidator``: each field's
+checks and ``clean()``); the rules that span rows (duplicates, one primary
+enrollment at a time) are checked over the whole batch, since a one-row
+query cannot see the other rows. One rule is not yet in a model: a birth
+date in the future is refused here.
 """
 
 from __future__ import annotations
