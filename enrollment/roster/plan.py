@@ -100,7 +100,7 @@ def among(queryset, field: str, values) -> Iterator:
     On PostgreSQL the values travel as one array parameter (one query however
     many); elsewhere as ``IN`` lists of a few thousand.
     """
-    values = sorted(set(values))
+    values = list(set(values))
     if not values:
         return
     if connection.vendor == "postgresql":
