@@ -118,3 +118,16 @@ class Registry:
 
 
 pages = Registry()
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A workflow page in the navigation, shown to users who may view ``model``."""
+
+    section: Any
+    label: Any
+    url_name: str
+    model: type[models.Model]
+
+
+nav_links: list[NavLink] = []

@@ -10,3 +10,8 @@ class DashboardConfig(AppConfig):
     def ready(self):
         # Each app declares its KPIs in kpis.py; the dashboard imports no department.
         autodiscover_modules("kpis")
+        from core.registry import NavLink, nav_links
+
+        from .models import KpiSnapshot
+
+        nav_links.append(NavLink(self.verbose_name, _("Dashboard"), "dashboard:overview", KpiSnapshot))
