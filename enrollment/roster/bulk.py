@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import operator
+import queue
 import threading
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring_ascii
@@ -381,22 +382,18 @@ def _text_field(value) -> str:
     return "\\N" if value is None else str(value).translate(_TEXT_ESCAPES)
 
 
-class AuditLines:
-    """The audit rows ``core.audit.log_bulk`` would write, rendered as COPY text in a background thread.
+class AuditRows:
+    """The audit rows ``core.audit.log_bulk`` would write, rendered as COPY text lines.
 
-    Rendering is Python work; while it runs, the main thread keeps the
-    database busy (inserting enrollments, checking foreign keys), during
-    which psycopg2 releases the interpreter lock. The thread only reads the
-    planned instances, whose relations are all cached: it never queries.
+    Content types are read when it is made: rendering must not query, since it
+    runs while a CopyPipe holds the connection.
     """
 
-    BATCH = 5000
-
-    def __init__(self, actor, groups: list[tuple[type, list[Change]]]):
+    def __init__(self, actor, models_: tuple[type, ...]):
         from django.contrib.contenttypes.models import ContentType
 
+        self._models = {model: (ContentType.objects.get_for_model(model).pk, AuditValues(model)) for model in models_}
         has_actor = actor is not None and actor.pk
-        # Read here, in the caller's thread: context variables do not follow into a new thread.
         self.head = "\t".join(
             _text_field(v)
             for v in (
@@ -406,110 +403,195 @@ class AuditLines:
             )
         )
         self.tail = "\t".join(_text_field(v) for v in (context.request_id.get(), context.source.get()))
-        self.groups = [
-            (ContentType.objects.get_for_model(model).pk, AuditValues(model), changes) for model, changes in groups
-        ]
-        self.chunks: list[str] = []
+        self.null = _text_field(None)
+
+    def line(self, change: Change) -> str:
+        obj = change.instance
+        ct, spec = self._models[type(obj)]
+        district = spec.district(obj)
+        kind = AuditEntry.Change.CREATE if change.before is None else AuditEntry.Change.UPDATE
+        return (
+            f"{self.head}\t{kind.value}\t{ct}\t{obj.pk}\t{str(obj)[:200].translate(_TEXT_ESCAPES)}\t"
+            f"{spec.changes_json(obj, change.before).translate(_TEXT_ESCAPES)}\t"
+            f"{self.tail}\t{self.null if district is None else district}\n"
+        )
+
+
+def _audit_copy_sql() -> str:
+    fields = [AuditEntry._meta.get_field(name) for name in AUDIT_FIELDS]
+    return f"COPY {connection.ops.quote_name(AuditEntry._meta.db_table)} ({_column_list(fields)}) FROM STDIN"
+
+
+class CopyPipe:
+    """COPY statements sent by a background thread on the caller's connection, while the caller checks the next rows.
+
+    The caller renders rows to COPY text and hands them over in chunks; the
+    thread sends each chunk's COPY on the same connection (so in the same
+    transaction) and waits for the database with the interpreter lock
+    released. So Python checks and renders the next rows while the database
+    inserts these. The caller must not use the connection until ``drain()``.
+    """
+
+    def __init__(self, cursor, depth: int = 4):
+        self._raw = cursor.cursor
+        self._jobs: queue.Queue = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._render, name="roster-audit", daemon=True)
-
-    def start(self) -> AuditLines:
+        self._thread = threading.Thread(target=self._run, name="roster-copy", daemon=True)
         self._thread.start()
-        return self
 
-    def _render(self) -> None:
-        try:
-            head, tail = self.head, self.tail
-            escapes, null = _TEXT_ESCAPES, _text_field(None)
-            create, update = AuditEntry.Change.CREATE.value, AuditEntry.Change.UPDATE.value
-            for ct, spec, changes in self.groups:
-                for part in chunks(changes, self.BATCH):
-                    lines = []
-                    for ch in part:
-                        obj = ch.instance
-                        district = spec.district(obj)
-                        lines.append(
-                            f"{head}\t{create if ch.before is None else update}\t{ct}\t{obj.pk}\t"
-                            f"{str(obj)[:200].translate(escapes)}\t"
-                            f"{spec.changes_json(obj, ch.before).translate(escapes)}\t"
-                            f"{tail}\t{null if district is None else district}\n"
-                        )
-                    self.chunks.append("".join(lines))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread by copy()
-            self.error = exc
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self.error is None:
+                sql, text = job
+                try:
+                    self._raw.copy_expert(sql, io.StringIO(text), size=COPY_CHUNK)
+                except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                    self.error = exc
 
-    def wait(self) -> None:
-        self._thread.join()
+    def send(self, sql: str, text: str) -> None:
         if self.error is not None:
+            self._raise()
+        self._jobs.put((sql, text))
+
+    def drain(self) -> None:
+        """Wait for every chunk sent; raise the first error (as Django's database error)."""
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
+        if self.error is not None:
+            self._raise()
+
+    def _raise(self):
+        with connection.wrap_database_errors:
             raise self.error
 
-    def copy(self, cursor) -> None:
-        """Wait for the rendering, then COPY the rows."""
-        self.wait()
-        fields = [AuditEntry._meta.get_field(name) for name in AUDIT_FIELDS]
-        _copy(cursor, f"COPY {AuditEntry._meta.db_table} ({_column_list(fields)}) FROM STDIN", self.chunks, text=True)
+
+class TableChunks:
+    """New rows of one table (ids given) rendered as CSV and sent through a CopyPipe every ``size`` rows."""
+
+    def __init__(self, pipe: CopyPipe, model, size: int = 20_000):
+        fields = model._meta.concrete_fields
+        self.pipe, self.size = pipe, size
+        self.sql = (
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({_column_list(fields)}) "
+            f"FROM STDIN WITH {_copy_options(fields)}"
+        )
+        self.values = operator.attrgetter(*[f.attname for f in fields])
+        self.nullable_text = [
+            f.attname for f in fields if isinstance(f, (models.CharField, models.TextField)) and f.null
+        ]
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+        self.count = 0
+
+    def add(self, obj) -> None:
+        state = obj.__dict__
+        for name in self.nullable_text:  # an empty value in a nullable text column is stored as NULL
+            if state[name] == "":
+                state[name] = None
+        self.writer.writerow(self.values(obj))
+        self.count += 1
+        if self.count >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.count:
+            self.pipe.send(self.sql, self.buffer.getvalue())
+            self.buffer = io.StringIO()
+            self.writer = csv.writer(self.buffer, lineterminator="\n")
+            self.count = 0
 
 
-def _check_deferred(cursor) -> None:
-    """Check the deferred foreign keys of the rows written so far, then defer again."""
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+class AuditChunks:
+    """Audit rows rendered and sent through a CopyPipe every ``size`` rows."""
+
+    def __init__(self, pipe: CopyPipe, rows: AuditRows, size: int = 20_000):
+        self.pipe, self.size, self.rows = pipe, size, rows
+        self.sql = _audit_copy_sql()
+        self.lines: list[str] = []
+
+    def add(self, change: Change) -> None:
+        self.lines.append(self.rows.line(change))
+        if len(self.lines) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.pipe.send(self.sql, "".join(self.lines))
+            self.lines = []
 
 
 def import_copy(actor, batch) -> RosterPlan:
-    """Plan and write the batch on PostgreSQL, streaming new rows with COPY as they are checked."""
+    """Plan and write the batch on PostgreSQL: rows and their audit go out with COPY as they are checked."""
     planner = Planner(actor, batch)
     plan = planner.plan
     planner.resolve_references()
     planner.prepare_students()
     now = timezone.now()
     with connection.cursor() as cursor:
-        ids = _allocate(cursor, Student, planner.new_student_rows)
+        student_ids = _allocate(cursor, Student, planner.new_student_rows)
+        external_ids = _allocate(cursor, StudentExternalId, planner.external_id_rows)
+        pipe = CopyPipe(cursor)
+        try:
+            students, externals = TableChunks(pipe, Student), TableChunks(pipe, StudentExternalId)
+            audit_rows = AuditChunks(pipe, AuditRows(actor, (Student, StudentExternalId)))
+            sent = 0  # external ids handled so far
 
-        def new_students():
+            def send_external_ids():
+                nonlocal sent
+                for ch in plan.external_ids[sent:]:
+                    attach(ch.instance, "student", ch.instance.student)  # its id, now that the student has one
+                    _born(ch.instance, next(external_ids), now)
+                    externals.add(ch.instance)
+                    audit_rows.add(ch)
+                sent = len(plan.external_ids)
+
             for ch in planner.students():
-                if ch.is_new and plan.ok:
-                    _born(ch.instance, next(ids), now)
-                    yield ch.instance
-
-        _insert_stream(cursor, Student, new_students())
-        student_audit = None
+                if not plan.ok:
+                    continue  # checking goes on, writing stops
+                if ch.is_new:
+                    _born(ch.instance, next(student_ids), now)
+                    students.add(ch.instance)
+                audit_rows.add(ch)
+                send_external_ids()
+            if plan.ok:
+                send_external_ids()
+                for chunked in (students, externals, audit_rows):
+                    chunked.flush()
+        finally:
+            pipe.drain()
         if plan.ok:
             _update_copy(cursor, Student, [ch.instance for ch in plan.students if not ch.is_new])
-            _link(plan.external_ids)
-            _insert_copy(cursor, StudentExternalId, [ch.instance for ch in plan.external_ids])
-            # Rendered while the enrollments are checked and inserted.
-            student_audit = AuditLines(actor, [(Student, plan.students), (StudentExternalId, plan.external_ids)])
-            student_audit.start()
         planner.prepare_enrollments()
         if planner.changes_existing_enrollments or not plan.ok:
             # Changes first, so an enrollment closed by this import frees its dates for the next one.
             changes = list(planner.enrollments())
-            if plan.ok:
+            if plan.ok and changes:
                 _link(changes)
                 _update_copy(cursor, Enrollment, [ch.instance for ch in changes if not ch.is_new])
                 _insert_copy(cursor, Enrollment, [ch.instance for ch in changes if ch.is_new])
+                rows = AuditRows(actor, (Enrollment,))
+                _copy(cursor, _audit_copy_sql(), (rows.line(ch) for ch in changes), text=True)
         else:
-            ids = _allocate(cursor, Enrollment, len(batch.enrollments))
-
-            def new_enrollments():
+            enrollment_ids = _allocate(cursor, Enrollment, len(batch.enrollments))
+            pipe = CopyPipe(cursor)
+            try:
+                enrollments = TableChunks(pipe, Enrollment)
+                audit_rows = AuditChunks(pipe, AuditRows(actor, (Enrollment,)))
                 for ch in planner.enrollments():
                     if plan.ok:
                         attach(ch.instance, "student", ch.instance.student)
-                        _born(ch.instance, next(ids), now)
-                        yield ch.instance
-
-            _insert_stream(cursor, Enrollment, new_enrollments())
+                        _born(ch.instance, next(enrollment_ids), now)
+                        enrollments.add(ch.instance)
+                        audit_rows.add(ch)
+                if plan.ok:
+                    enrollments.flush()
+                    audit_rows.flush()
+            finally:
+                pipe.drain()
         plan = planner.finish()
         if not plan.ok or plan.is_empty:
-            if student_audit is not None:
-                student_audit.wait()  # nothing of it is written
             return plan
-        enrollment_audit = AuditLines(actor, [(Enrollment, plan.enrollments)]).start()
-        _check_deferred(cursor)  # the database checks the new rows' foreign keys while the audit is rendered
-        if student_audit is not None:
-            student_audit.copy(cursor)
-        enrollment_audit.copy(cursor)
     verify_scope(actor, planner)
     return plan
 
