@@ -26,6 +26,7 @@ import json
 import operator
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring_ascii
 
@@ -88,6 +89,27 @@ def _in_scope_ids(model, actor, action: str, ids: list[int]) -> set[int]:
     return found
 
 
+def _alike_students(plan: RosterPlan) -> list[list[Change]]:
+    """New students grouped so that the policy treats every student of a group alike.
+
+    Student's access rule reaches a row only through its district and its
+    enrollments' schools, so students with the same district and the same
+    schools are all in scope or all out of it: checking one of each group
+    checks them all. (With another rule, every student is its own group.)
+    """
+    rule = Student.access
+    new = [ch for ch in plan.students if ch.is_new]
+    if (rule.district_path, rule.school_path, rule.row_class_field) != ("district", "enrollments__school", None):
+        return [[ch] for ch in new]
+    schools: dict[int, set[int]] = defaultdict(set)
+    for ch in plan.enrollments:
+        schools[id(ch.instance.student)].add(ch.instance.school_id)
+    groups: dict[tuple, list[Change]] = defaultdict(list)
+    for ch in new:
+        groups[(ch.instance.district_id, frozenset(schools[id(ch.instance)]))].append(ch)
+    return list(groups.values())
+
+
 def verify_scope(actor, planner: Planner) -> None:
     """Rows the plan could not check before writing must be ones the actor may add, by ``restrict()``.
 
@@ -97,16 +119,17 @@ def verify_scope(actor, planner: Planner) -> None:
     """
     plan = planner.plan
     problems = []
-    checks = [(Student, plan.students)]
+    checks = [(Student, _alike_students(plan))]
     if planner.verify_new_enrollments:
-        checks.append((Enrollment, plan.enrollments))
-    for model, changes in checks:
-        ids = [ch.instance.pk for ch in changes if ch.is_new]
-        if not ids:
+        checks.append((Enrollment, [[ch] for ch in plan.enrollments if ch.is_new]))
+    for model, groups in checks:
+        if not groups:
             continue
-        allowed = _in_scope_ids(model, actor, Action.ADD, ids)
-        for ch in changes:
-            if ch.is_new and ch.instance.pk not in allowed:
+        allowed = _in_scope_ids(model, actor, Action.ADD, [group[0].instance.pk for group in groups])
+        for group in groups:
+            if group[0].instance.pk in allowed:
+                continue
+            for ch in group:
                 problems.append(
                     RosterProblem(
                         line=ch.line,
@@ -224,9 +247,10 @@ def _allocate(cursor, model, count: int) -> Iterator[int]:
     if count <= 0:
         return iter(())
     cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, count]
+        "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s)",
+        [model._meta.db_table, count],
     )
-    return (pk for (pk,) in cursor.fetchall())
+    return iter(cursor.fetchone()[0])
 
 
 def _born(obj, pk: int, now) -> None:

@@ -389,7 +389,10 @@ class Planner:
         self._current_ext, self._ext_owner = current_ext, ext_owner
         self.existing_student_ids = set(existing)
         self.new_student_rows = sum(1 for i, pk in enumerate(matched) if pk is None and i not in bad)
-        self.external_id_rows = sum(len(r.external_ids) + len(r.fallback_ids) for r in rows)  # at most
+        # At most this many external ids are recorded: a row's own, or its fallback ids when it has no other.
+        self.external_id_rows = sum(
+            len(r.external_ids) or (0 if _text(r.values.get("state_id")) else len(r.fallback_ids)) for r in rows
+        )
 
     def students(self) -> Iterator[Change]:
         """Check each student row; yield a Change for each student to create or change."""
