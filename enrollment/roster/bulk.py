@@ -1,16 +1,18 @@
 """Writing a roster batch: set-based, with audit rows, and a last check of scope.
 
-On PostgreSQL (``import_copy``) new rows are streamed with ``COPY`` straight
-into their tables while the planner checks them, so the database inserts one
-row while Python checks the next (ids are drawn from each table's sequence
-first, so students, their external ids and enrollments are linked before
-anything is sent). Changed rows are streamed into a temporary table and
-applied with one ``UPDATE ... FROM`` that also checks each row's version. The
-audit rows are streamed with ``COPY`` too.
+On PostgreSQL (``import_copy``) each new row and its audit row are rendered
+as COPY text as soon as the planner has checked them, and handed in chunks
+to a ``CopyPipe``: a background thread that sends them with ``COPY`` on the
+same connection (so in the same transaction) and waits for the database with
+the interpreter lock released, so the database inserts one chunk while
+Python checks the next. Ids are drawn from each table's sequence first, so
+students, their external ids and enrollments are linked before anything is
+sent. Changed rows are streamed into a temporary table and applied with one
+``UPDATE ... FROM`` that also checks each row's version.
 
 Other databases (``import_generic``) plan first, then use ``bulk_create``,
 ``bulk_update`` and ``core.audit.log_bulk``. Both write the same rows and the
-same audit values.
+same audit values (``test_roster_bulk`` holds them to it).
 
 Both return the plan; the caller holds the transaction and rolls it back
 when the plan has problems (on PostgreSQL rows checked before the first
