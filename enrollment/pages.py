@@ -29,6 +29,7 @@ pages.register(
             "district",
         ],
         import_key="state_id",
+    links=[(_("Roster sync"), "enrollment:roster_sync")],
         related_keys={"district": "state_lea_id"},
         import_fields=[f for f in StudentForm.Meta.fields if f != "household"],
     )
