@@ -141,3 +141,12 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
                 categories=[f.name for f in model._meta.concrete_fields if f.name not in hidden],
                 student_count=count,
             )
+
+
+def viewset_for(model, serializer, filterset, base=RestrictedModelViewSet, **attrs):
+    """A plain record's viewset: the model, its serializer and its FilterSet (plus any attributes)."""
+    return type(
+        f"{model.__name__}ViewSet",
+        (base,),
+        {"queryset": model.objects.all(), "serializer_class": serializer, "filterset_class": filterset, **attrs},
+    )

@@ -1,21 +1,8 @@
-from core.api.viewsets import RestrictedModelViewSet
+from core.api.viewsets import RestrictedModelViewSet, viewset_for
 
 from .. import filtersets as fs
 from .. import models as m
 from . import serializers as s
-
-
-def viewset_for(model, serializer, filterset, base=RestrictedModelViewSet, **attrs):
-    return type(
-        f"{model.__name__}ViewSet",
-        (base,),
-        {
-            "queryset": model.objects.all(),
-            "serializer_class": serializer,
-            "filterset_class": filterset,
-            **attrs,
-        },
-    )
 
 
 class ReadOnlyRestrictedModelViewSet(RestrictedModelViewSet):
