@@ -103,6 +103,24 @@ class ImmutableQuerySet(RestrictedQuerySet):
         raise PermissionDenied("Log rows are immutable.")
 
 
+class LogJSONField(models.JSONField):
+    """JSON kept as written: PostgreSQL's ``json`` (checked text) rather than ``jsonb``.
+
+    Log rows are read whole and never searched inside, and the audit log
+    takes one row per record a bulk import writes; ``json`` costs a fifth less
+    to insert than ``jsonb`` and keeps the keys in the order written. Other
+    databases store JSON as text either way.
+    """
+
+    def db_type(self, connection):
+        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+
+    def from_db_value(self, value, expression, connection):
+        if isinstance(value, (dict, list)):  # drivers decode ``json`` columns themselves
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
 class ImmutableModel(models.Model):
     """A log row: written once, never edited, never deleted."""
 
@@ -144,10 +162,19 @@ class AuditEntry(ImmutableModel):
     )
     actor_name = models.CharField(_("who (as recorded)"), max_length=150, blank=True)
     change = models.CharField(_("change"), max_length=8, choices=Change.choices)
-    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    # PROTECT is kept by Django; the database neither checks the key on every
+    # insert (bulk imports write one entry per row) nor indexes it alone
+    # (audit_object_idx starts with it).
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     object_id = models.CharField(_("object id"), max_length=64)
     object_repr = models.CharField(_("object"), max_length=200)
-    changes = models.JSONField(_("values"), default=dict, help_text=_("{field: [before, after]}"))
+    changes = LogJSONField(_("values"), default=dict, help_text=_("{field: [before, after]}"))
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
     district_key = models.BigIntegerField(_("district id"), null=True, blank=True, db_index=True)

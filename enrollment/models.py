@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import policy
@@ -178,7 +181,7 @@ class Student(TrackedModel):
 
     def clean(self):
         codes = self.race_codes()
-        unknown = [code for code in codes if code not in c.Race.values]
+        unknown = [code for code in codes if code not in RACE_CODES]
         if unknown:
             raise ValidationError({"races": _("Unknown race codes: %(codes)s.") % {"codes": ", ".join(unknown)}})
         self.races = " ".join(sorted(set(codes)))
@@ -187,6 +190,11 @@ class Student(TrackedModel):
             self.state_id = None
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError({"longitude": _("Give both latitude and longitude, or neither.")})
+        if isinstance(self.birth_date, datetime.date) and self.birth_date > timezone.localdate():
+            raise ValidationError({"birth_date": _("The birth date is in the future.")})
+
+
+RACE_CODES = frozenset(c.Race.values)
 
 
 def federal_race_ethnicity(hispanic: bool, races: list[str]) -> str:

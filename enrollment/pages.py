@@ -29,7 +29,7 @@ pages.register(
             "district",
         ],
         import_key="state_id",
-    links=[(_("Roster sync"), "enrollment:roster_sync")],
+        links=[(_("Roster sync"), "enrollment:roster_sync")],
         related_keys={"district": "state_lea_id"},
         import_fields=[f for f in StudentForm.Meta.fields if f != "household"],
     )
@@ -110,7 +110,7 @@ pages.register(
         filterset=fs.SchoolCapacityFilterSet,
         fields=["school", "school_year", "grade_level", "seats"],
         list_columns=["school", "school_year", "grade_level", "seats"],
-    links=[(_("Utilization and projection"), "enrollment:utilization")],
+        links=[(_("Utilization and projection"), "enrollment:utilization")],
         actions=NO_IMPORT,
     )
 )

@@ -28,8 +28,7 @@ commits.
 Validation is the models' own (``validation.RowValidator``: each field's
 checks and ``clean()``); the rules that span rows (duplicates, one primary
 enrollment at a time) are checked over the whole batch, since a one-row
-query cannot see the other rows. One rule is not yet in a model: a birth
-date in the future is refused here.
+query cannot see the other rows.
 """
 
 from __future__ import annotations
@@ -224,12 +223,12 @@ class Planner:
         self.author = actor if actor is not None and actor.pk else None
         self.batch = batch
         self.plan = RosterPlan(problems=list(batch.problems), findings=batch.findings)
-        self.today = datetime.date.today()
         self.student_validator = RowValidator(Student, STUDENT_FIELDS)
         self.external_id_validator = RowValidator(StudentExternalId, ("source", "external_id"))
         self.enrollment_validator = RowValidator(Enrollment, ENROLLMENT_FIELDS)
         self.entry_date_field = Enrollment._meta.get_field("entry_date")
         self.planned_by_ref: dict[str, Student] = {}
+        self._known_enrollments: dict[int, list[Enrollment]] | None = None  # read_enrollments()
         self.planned_by_state_id: dict[str, Student] = {}
         self.existing_student_ids: set[int] = set()
         self._date_memo: dict[str, object] = {}
@@ -476,9 +475,6 @@ class Planner:
                 continue  # already reported as not given
             for m in messages:
                 self.problem(row.where(name if name != "__all__" else ""), m)
-        # Not yet a rule of Student.clean(); see the roster notes.
-        if isinstance(student.birth_date, datetime.date) and student.birth_date > self.today:
-            self.problem(row.where("birth_date"), _("The birth date is in the future."))
         if len(self.plan.problems) > errors_before:
             return None, "error"
 
@@ -543,11 +539,13 @@ class Planner:
             self._date_memo[raw] = hit
         return hit
 
-    def prepare_enrollments(self) -> None:
-        """Name each row's student, school, year and dates; match existing enrollments; one primary at a time."""
+    def read_enrollments(self) -> None:
+        """Read what the enrollment rows name in the database: students by id, their current enrollments.
+
+        Needs only ``prepare_students()``, so a writer can read it before it
+        starts streaming students over the connection.
+        """
         rows = self.batch.enrollments
-        n = len(rows)
-        students: list[Student | None] = [None] * n
         # Students named by id rather than by a row of this batch: only those the actor may see.
         wanted_state = sorted({r.state_id for r in rows if not r.student_ref and r.state_id})
         wanted_ext: dict[str, set[str]] = defaultdict(set)
@@ -567,6 +565,22 @@ class Planner:
                 for s in qs:
                     by_ext[(source, owners[s.pk])] = s
         known = self.existing_student_ids | {s.pk for s in by_state.values()} | {s.pk for s in by_ext.values()}
+        existing: dict[int, list[Enrollment]] = defaultdict(list)
+        for qs in among(Enrollment._base_manager.select_related("school"), "student_id", known):
+            for e in qs:
+                existing[e.student_id].append(e)
+        self._named_by_state, self._named_by_ext, self._known_enrollments = by_state, by_ext, existing
+        # With none, every enrollment row is new and prepare_enrollments() reads nothing more.
+        self.has_existing_enrollments = bool(existing)
+
+    def prepare_enrollments(self) -> None:
+        """Name each row's student, school, year and dates; match existing enrollments; one primary at a time."""
+        if self._known_enrollments is None:
+            self.read_enrollments()
+        rows = self.batch.enrollments
+        n = len(rows)
+        students: list[Student | None] = [None] * n
+        by_state, by_ext = self._named_by_state, self._named_by_ext
 
         skip: set[int] = set()
         for i, row in enumerate(rows):
@@ -601,10 +615,10 @@ class Planner:
             students[i] = student
 
         existing: dict[int, list[Enrollment]] = defaultdict(list)
-        wanted = {s.id for s in students if s is not None and s.id in known}
-        for qs in among(Enrollment._base_manager.select_related("school"), "student_id", wanted):
-            for e in qs:
-                existing[e.student_id].append(e)
+        known = self._known_enrollments
+        for s in students:
+            if s is not None and s.id in known:
+                existing[s.id] = known[s.id]
 
         keyed: list[tuple | None] = [None] * n
         per_triple: dict[tuple, int] = defaultdict(int)  # rows per (existing student, school, year)

@@ -73,7 +73,7 @@ class Findings:
         return [f.as_dict() for f in self]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class StudentRow:
     """One student as a door gives it.
 
@@ -104,7 +104,7 @@ class StudentRow:
         return file, line, self.columns.get(name, name)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class EnrollmentRow:
     """One enrollment as a door gives it.
 
