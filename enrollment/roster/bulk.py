@@ -105,25 +105,35 @@ def _alike_students(plan: RosterPlan) -> list[list[Change]]:
         return [[ch] for ch in new]
     schools: dict[int, set[int]] = defaultdict(set)
     for ch in plan.enrollments:
-        schools[id(ch.instance.student)].add(ch.instance.school_id)
+        state = ch.instance.__dict__  # (ids read straight: descriptors cost a call per row)
+        schools[state["student_id"]].add(state["school_id"])
     groups: dict[tuple, list[Change]] = defaultdict(list)
     for ch in new:
-        groups[(ch.instance.district_id, frozenset(schools[id(ch.instance)]))].append(ch)
+        state = ch.instance.__dict__
+        groups[(state["district_id"], frozenset(schools[state["id"]]))].append(ch)
     return list(groups.values())
 
 
-def verify_scope(actor, planner: Planner) -> None:
-    """Rows the plan could not check before writing must be ones the actor may add, by ``restrict()``.
+ScopeChecks = list[tuple[type, list[list[Change]]]]
+
+
+def scope_checks(planner: Planner) -> ScopeChecks:
+    """The new rows the planner could not check before writing, in groups the policy treats alike.
 
     The planner checked every changed record, and new enrollments where the
     policy's filter reads as a filter on schools; a new student is in scope
-    through its enrollments, so it is checked here, once they are written.
+    through its enrollments, so it is checked once they are written.
     """
     plan = planner.plan
-    problems = []
     checks = [(Student, _alike_students(plan))]
     if planner.verify_new_enrollments:
         checks.append((Enrollment, [[ch] for ch in plan.enrollments if ch.is_new]))
+    return checks
+
+
+def verify_scope(actor, checks: ScopeChecks) -> None:
+    """The written rows of ``checks`` must be ones the actor may add, by ``restrict()``; one row per group is read."""
+    problems = []
     for model, groups in checks:
         if not groups:
             continue
@@ -180,7 +190,7 @@ def import_generic(actor, batch) -> RosterPlan:
     for changes in (plan.students, plan.external_ids, plan.enrollments):
         if changes:
             audit.log_bulk(actor=actor, rows=_audit_rows(changes))
-    verify_scope(actor, planner)
+    verify_scope(actor, scope_checks(planner))
     return plan
 
 
@@ -598,16 +608,16 @@ def import_copy(actor, batch) -> RosterPlan:
         deferred = ", ".join(_deferred_constraints(cursor, WRITTEN))
         if deferred:
             cursor.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE")
-        plan = _write_copy(cursor, actor, batch, planner, now)
+        plan, checks = _write_copy(cursor, actor, batch, planner, now)
         if deferred:
             cursor.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
     if not plan.ok or plan.is_empty:
         return plan
-    verify_scope(actor, planner)
+    verify_scope(actor, checks or scope_checks(planner))
     return plan
 
 
-def _write_copy(cursor, actor, batch, planner: Planner, now) -> RosterPlan:
+def _write_copy(cursor, actor, batch, planner: Planner, now) -> tuple[RosterPlan, ScopeChecks | None]:
     """Send the students with their external ids, then the enrollments, each with its audit rows.
 
     When none of the batch's students has an enrollment yet (a first import),
@@ -650,17 +660,21 @@ def _write_copy(cursor, actor, batch, planner: Planner, now) -> RosterPlan:
             send_external_ids()
             students.flush()
             externals.flush()
+        checks = None
         if streaming:
             planner.prepare_enrollments()  # reads nothing more: every enrollment row is new
             _stream_enrollments(pipe, planner, enrollment_ids, audit_rows, now)
-        if plan.ok:
+            if plan.ok:
+                audit_rows.flush()
+                checks = scope_checks(planner)  # while the database writes the last chunks
+        elif plan.ok:
             audit_rows.flush()
     finally:
         pipe.drain()
     if plan.ok:
         _update_copy(cursor, Student, [ch.instance for ch in plan.students if not ch.is_new])
     if streaming:
-        return planner.finish()
+        return planner.finish(), checks
     planner.prepare_enrollments()
     if not planner.changes_existing_enrollments:
         # The students had enrollments, but no row of the batch changes one: all new, streamed.
@@ -673,7 +687,7 @@ def _write_copy(cursor, actor, batch, planner: Planner, now) -> RosterPlan:
                 audit_rows.flush()
         finally:
             pipe.drain()
-        return planner.finish()
+        return planner.finish(), None
     # Changes first, so an enrollment closed by this import frees its dates for the next one.
     changes = list(planner.enrollments())
     if plan.ok and changes:
@@ -682,7 +696,7 @@ def _write_copy(cursor, actor, batch, planner: Planner, now) -> RosterPlan:
         _insert_copy(cursor, Enrollment, [ch.instance for ch in changes if ch.is_new])
         rows = AuditRows(actor, (Enrollment,))
         _copy(cursor, _audit_copy_sql(), (rows.line(ch) for ch in changes), text=True)
-    return planner.finish()
+    return planner.finish(), None
 
 
 def _stream_enrollments(pipe, planner: Planner, ids, audit_rows, now) -> None:

@@ -34,6 +34,7 @@ query cannot see the other rows.
 from __future__ import annotations
 
 import datetime
+import json
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -96,15 +97,23 @@ def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 def among(queryset, field: str, values) -> Iterator:
     """``queryset`` narrowed to rows whose ``field`` is one of ``values``, in as few queries as the database allows.
 
-    On PostgreSQL the values travel as one array parameter (one query however
-    many); elsewhere as ``IN`` lists of a few thousand.
+    On PostgreSQL the values travel as one parameter (one query per quarter
+    million): text as one JSON array, which costs a third of an array of
+    quoted strings to send and read; numbers as an array. Elsewhere as ``IN``
+    lists of a few thousand.
     """
     values = list(set(values))
     if not values:
         return
     if connection.vendor == "postgresql":
+        text = all(type(v) is str for v in values)
         for part in chunks(values, 250_000):
-            yield queryset.filter(**{f"{field}__in": RawSQL("SELECT unnest(%s)", (part,))})
+            subquery = (
+                RawSQL("SELECT json_array_elements_text(%s::json)", (json.dumps(part),))
+                if text
+                else RawSQL("SELECT unnest(%s)", (part,))
+            )
+            yield queryset.filter(**{f"{field}__in": subquery})
     else:
         for part in chunks(values):
             yield queryset.filter(**{f"{field}__in": part})

@@ -4,7 +4,7 @@ import datetime
 import json
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from core import audit
@@ -243,3 +243,63 @@ def test_postgresql_rolls_back_rows_sent_before_a_late_problem(world):
         roster_import(actor=manager, batch=read_package(testing.zip_files(parts)))
     assert not m.Student.objects.exists() and not AuditEntry.objects.exists()
     StudentFactory(district=world.district)  # the connection is still usable
+
+
+@pytest.mark.postgres
+def test_postgresql_new_enrollments_of_enrolled_students_stream_after_the_students(world):
+    manager = testing.enrollment_manager(world)
+    roster_import(actor=manager, batch=read_package(testing.package()))
+    before = AuditEntry.objects.count()
+    parts = testing.files()
+    parts["roles.csv"][1][:] = [
+        {
+            "sourcedId": "r-9",
+            "userSourcedId": "stu-1",
+            "roleType": "secondary",
+            "role": "student",
+            "beginDate": "2026-09-01",
+            "orgSourcedId": "sch-wash",
+        }
+    ]
+    plan = roster_import(actor=manager, batch=read_package(testing.zip_files(parts)))
+    assert plan.counts()["enrollments"]["created"] == 1
+    ana = m.Student.objects.get(state_id="1234567890")
+    assert sorted(ana.enrollments.values_list("school__state_school_id", "is_primary")) == [
+        ("6400011", True),
+        ("6400012", False),
+    ]
+    added = ana.enrollments.get(is_primary=False)
+    assert list(AuditEntry.objects.order_by("pk").values_list("object_id", "change"))[before:] == [
+        (str(added.pk), "create")
+    ]
+
+
+@pytest.mark.postgres
+def test_postgresql_ids_are_drawn_as_a_range_or_one_by_one(db):
+    with connection.cursor() as cursor:
+        ids = list(bulk._allocate(cursor, m.Student, 5))
+        assert ids == list(range(ids[0], ids[0] + 5))
+        cursor.execute("SELECT pg_get_serial_sequence('enrollment_student', 'id')")
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 3")  # as if other writers drew in between
+        try:
+            spread = sorted(bulk._allocate(cursor, m.Student, 4))
+        finally:
+            cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")
+        assert spread == [spread[0] + 3 * i for i in range(4)] and spread[0] > ids[-1]
+        assert list(bulk._allocate(cursor, m.Student, 0)) == []
+
+
+@pytest.mark.postgres
+def test_postgresql_foreign_keys_are_deferred_again_after_an_import(world):
+    roster_import(actor=testing.enrollment_manager(world), batch=read_package(testing.package()))
+    with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
+        # Deferred: an orphan row is accepted until the constraints are checked.
+        cursor.execute(
+            "INSERT INTO enrollment_studentexternalid "
+            "(created_at, updated_at, version, student_id, source, external_id) "
+            "VALUES (now(), now(), 1, -1, 'sis', 'orphan')"
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        raise RuntimeError("roll the orphan back")
