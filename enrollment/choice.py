@@ -27,8 +27,6 @@ offers and waitlists afterwards:
 from __future__ import annotations
 
 import datetime
-import io
-import json
 import secrets
 import time
 from collections import defaultdict, deque
@@ -43,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit, context, policy
+from core.bulk import insert_rows, insert_rows_audited
 from core.choices import Action
 from core.models import AuditEntry
 from core.services import ensure_in_scope
@@ -413,7 +412,7 @@ def applicant_priorities_compute(*, actor, window: ApplicationWindow) -> dict[st
         application_id, program_id, kind = row
         return f"{students[application_id]} · {window_name} · {programs[program_id]} · {kind_label[kind]}"
 
-    bulk_insert_audited(
+    insert_rows_audited(
         actor=actor,
         model=ApplicantPriority,
         columns=["application_id", "program_id", "kind"],
@@ -856,7 +855,7 @@ def _write_placements(actor, run: LotteryRun, lottery_input: LotteryInput, resul
     def describe(row):  # Offer.__str__, from the row's values
         return f"{students[row[0]]} → {program_name[row[1]]}"
 
-    bulk_insert_audited(
+    insert_rows_audited(
         actor=actor,
         model=Offer,
         columns=["application_id", "program_id", "seat_category", "rank"],
@@ -877,7 +876,7 @@ def _write_placements(actor, run: LotteryRun, lottery_input: LotteryInput, resul
     for code, waiting in result.waitlists.items():
         pid = program_id[code]
         lines.extend((pid, a, position, ranked[a].index(pid) + 1) for position, a in enumerate(waiting, start=1))
-    ids = bulk_insert(
+    ids = insert_rows(
         model=WaitlistEntry,
         columns=["program_id", "application_id", "position", "rank"],
         rows=lines,
@@ -934,200 +933,6 @@ def _student_names(window: ApplicationWindow) -> dict[int, str]:
         .values_list("pk", "student__legal_last_name", "student__legal_first_name", "student__preferred_name")
         .iterator(chunk_size=20000)
     }
-
-
-# -- bulk writing --------------------------------------------------------------------------------
-
-COPY_CHUNK = 50000
-
-
-def bulk_insert(*, model, columns: list[str], rows: list[tuple], constants: dict) -> list[int]:
-    """Insert ``rows`` (values for ``columns``; ``constants`` fill the other fields); returns the new ids in order.
-
-    On PostgreSQL the rows go in with COPY, ids drawn from the table's
-    sequence first; other databases use ``bulk_create``.
-    """
-    if not rows:
-        return []
-    now = timezone.now()
-    constants = {"created_at": now, "updated_at": now, "version": 1, **constants}
-    if connection.vendor != "postgresql":
-        objects = [model(**constants, **dict(zip(columns, row))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=1000)
-        return [obj.pk for obj in objects]
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    converters = [_copy_converter(fields[col]) for col in columns]
-    fixed = "".join("\t" + _copy_converter(fields[col])(value) for col, value in constants.items())
-    ids = _reserve_ids(model, len(rows))
-    if all(_is_integer(fields[col]) and not fields[col].null for col in columns):  # ids and counts only
-        tab = "\t"
-        lines = [f"{pk}{tab}{tab.join(map(str, row))}{fixed}" for pk, row in zip(ids, rows)]
-    else:
-        lines = [
-            "\t".join([str(pk), *[convert(value) for convert, value in zip(converters, row)]]) + fixed
-            for pk, row in zip(ids, rows)
-        ]
-    _copy(model, ["id", *columns, *constants], lines)
-    return ids
-
-
-def bulk_insert_audited(
-    *, actor, model, columns: list[str], rows: list[tuple], constants: dict, describe, district_id
-) -> list[int]:
-    """:func:`bulk_insert`, and one audit row per record in the same transaction; returns the new ids.
-
-    ``describe(row)`` names a row as the model's ``__str__`` would. The audit
-    rows are those ``core.audit.log_bulk`` writes for created records
-    (``{field: [null, value]}`` for every value set, with the actor, request
-    id and door from the context), built without a model instance per row:
-    on PostgreSQL they go in with COPY too.
-    """
-    ids = bulk_insert(model=model, columns=columns, rows=rows, constants=constants)
-    if not ids:
-        return ids
-    now = timezone.now()
-    constants = {"created_by_id": None, **constants}
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    skipped = audit.SKIPPED_FIELDS | set(getattr(model, "audit_exclude", ()))
-    audited = [i for i, col in enumerate(columns) if fields[col].name not in skipped]
-    content_type = ContentType.objects.get_for_model(model).pk
-    who = _actor_id(actor)
-    name = actor.get_username() if who else "system"
-    request_id, source = context.request_id.get(), context.source.get()
-    if connection.vendor != "postgresql":
-        plain = audit._plain
-        fixed = {fields[col].name: [None, plain(v)] for col, v in constants.items() if v is not None}
-        fixed = {k: v for k, v in fixed.items() if k not in skipped}
-        AuditEntry.objects.bulk_create(
-            [
-                AuditEntry(
-                    timestamp=now,
-                    actor_id=who,
-                    actor_name=name,
-                    change=AuditEntry.Change.CREATE,
-                    content_type_id=content_type,
-                    object_id=str(pk),
-                    object_repr=describe(row)[:200],
-                    changes={
-                        **fixed,
-                        **{fields[columns[i]].name: [None, plain(row[i])] for i in audited if row[i] is not None},
-                    },
-                    request_id=request_id,
-                    source=source,
-                    district_key=district_id,
-                )
-                for pk, row in zip(ids, rows)
-            ],
-            batch_size=1000,
-        )
-        return ids
-    fixed = ", ".join(
-        f'"{fields[col].name}": [null, {_json_converter(fields[col])(value)}]'
-        for col, value in constants.items()
-        if value is not None and fields[col].name not in skipped
-    )
-    parts = [(i, f'"{fields[columns[i]].name}": [null, ', _json_converter(fields[columns[i]])) for i in audited]
-    head = (
-        "\t".join(
-            [now.isoformat(), _copy_value(who), _copy_escape(name), AuditEntry.Change.CREATE.value, str(content_type)]
-        )
-        + "\t"
-    )
-    tail = "\t" + "\t".join([_copy_escape(request_id), _copy_escape(source), _copy_value(district_id)])
-    lines = []
-    for pk, row in zip(ids, rows):
-        varying = ", ".join([f"{key}{to_json(row[i])}]" for i, key, to_json in parts if row[i] is not None])
-        changes = _copy_escape(f"{{{fixed}, {varying}}}" if fixed and varying else f"{{{fixed}{varying}}}")
-        lines.append(f"{head}{pk}\t{_copy_escape(describe(row)[:200])}\t{changes}{tail}")
-    _copy(AuditEntry, AUDIT_COLUMNS, lines)
-    return ids
-
-
-AUDIT_COLUMNS = [  # every column but the id, which the table's default assigns
-    "timestamp",
-    "actor_id",
-    "actor_name",
-    "change",
-    "content_type_id",
-    "object_id",
-    "object_repr",
-    "changes",
-    "request_id",
-    "source",
-    "district_key",
-]
-
-
-def _reserve_ids(model, n: int) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, n]
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _copy(model, columns: list[str], lines: list[str]) -> None:
-    """COPY lines already in PostgreSQL's text format into the model's table."""
-    quoted = ", ".join(connection.ops.quote_name(col) for col in columns)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
-    with connection.cursor() as cursor:
-        for start in range(0, len(lines), COPY_CHUNK):
-            cursor.copy_expert(sql, io.StringIO("\n".join(lines[start : start + COPY_CHUNK]) + "\n"))
-
-
-def _memo(convert):
-    """``convert`` remembering its answers (dates, codes and statuses repeat across rows)."""
-    seen: dict = {}
-
-    def memoized(value):
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = answer = convert(value)
-            return answer
-
-    return memoized
-
-
-def _copy_escape(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
-def _copy_value(value) -> str:
-    return "\\N" if value is None else _copy_escape(str(value))
-
-
-def _is_integer(field) -> bool:
-    kind = field.get_internal_type()
-    return field.is_relation or kind.endswith("IntegerField") or kind.endswith("AutoField")
-
-
-def _copy_converter(field):
-    """How one column's values are written in PostgreSQL's COPY text format."""
-    kind = field.get_internal_type()
-    if _is_integer(field):
-        return lambda value: "\\N" if value is None else str(value)
-    if kind == "BooleanField":
-        return lambda value: "\\N" if value is None else ("t" if value else "f")
-    if kind in ("DateField", "DateTimeField"):
-        return _memo(lambda value: "\\N" if value is None else value.isoformat())
-    if kind == "JSONField":
-        return lambda value: "\\N" if value is None else _copy_escape(json.dumps(value))
-    return _memo(_copy_value) if field.choices else _copy_value
-
-
-def _json_converter(field):
-    """A value as JSON text, as ``core.audit`` stores it (dates as ISO text, records by id)."""
-    kind = field.get_internal_type()
-    if _is_integer(field):
-        return str
-    if kind == "BooleanField":
-        return lambda value: "true" if value else "false"
-    if kind == "JSONField":
-        return json.dumps
-    return _memo(lambda value: json.dumps(audit._plain(value)))
 
 
 # -- offers and waitlists ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 On PostgreSQL (``import_copy``) each new row and its audit row are rendered
 as COPY text as soon as the planner has checked them, and handed in chunks
-to a ``CopyPipe``: a background thread that sends them with ``COPY`` on the
+to a ``core.bulk.CopyPipe``: a background thread that sends them with ``COPY`` on the
 same connection (so in the same transaction) and waits for the database with
 the interpreter lock released, so the database inserts one chunk while
 Python checks the next. Ids are drawn from each table's sequence first, so
@@ -26,17 +26,24 @@ import csv
 import io
 import json
 import operator
-import queue
-import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from json.encoder import encode_basestring_ascii
+from collections.abc import Iterable
 
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit, context
+from core import audit
+from core.bulk import (
+    COPY_CHUNK,
+    PLAIN_FIELDS,
+    AuditLines,
+    CopyPipe,
+    allocate_ids,
+    audited_fields,
+    column_list,
+    json_encoder,
+)
 from core.choices import Action
 from core.models import AuditEntry
 
@@ -45,7 +52,6 @@ from .instances import attach
 from .plan import ENROLLMENT_FIELDS, STUDENT_FIELDS, Change, Planner, RosterPlan, among, chunks, run_planner
 from .rows import RosterProblem
 
-COPY_CHUNK = 1 << 18
 UPDATED_FIELDS = {
     Student: (*STUDENT_FIELDS, "race_ethnicity"),
     StudentExternalId: ("source", "external_id"),
@@ -250,31 +256,6 @@ def _copy_options(fields) -> str:
     return f"(FORMAT csv{force})"
 
 
-def _column_list(fields) -> str:
-    return ", ".join(connection.ops.quote_name(f.column) for f in fields)
-
-
-def _allocate(cursor, model, count: int) -> Iterator[int]:
-    """``count`` new ids from the model's table sequence.
-
-    The ids are drawn in one statement. When nothing else drew from the
-    sequence meanwhile (the usual case) they form one range and only its ends
-    are read back; otherwise the list of ids drawn.
-    """
-    if count <= 0:
-        return iter(())
-    cursor.execute(
-        # (The sequence is named by a subquery, looked up once rather than once per id.)
-        "WITH drawn AS (SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id'))) AS id "
-        "FROM generate_series(1, %s)) "
-        "SELECT min(id), max(id), "
-        "CASE WHEN max(id) - min(id) + 1 = count(*) THEN NULL ELSE array_agg(id) END FROM drawn",
-        [model._meta.db_table, count],
-    )
-    low, high, scattered = cursor.fetchone()
-    return iter(range(low, high + 1) if scattered is None else scattered)
-
-
 def _born(obj, pk: int, now) -> None:
     obj.__dict__["id"] = pk
     obj.created_at = obj.updated_at = now
@@ -296,14 +277,14 @@ def _insert_stream(cursor, model, instances: Iterable) -> None:
             yield values(obj)
 
     table = connection.ops.quote_name(model._meta.db_table)
-    _copy(cursor, f"COPY {table} ({_column_list(fields)}) FROM STDIN WITH {_copy_options(fields)}", rows())
+    _copy(cursor, f"COPY {table} ({column_list(fields)}) FROM STDIN WITH {_copy_options(fields)}", rows())
 
 
 def _insert_copy(cursor, model, instances: list) -> None:
     if not instances:
         return
     now = timezone.now()
-    for obj, pk in zip(instances, _allocate(cursor, model, len(instances)), strict=True):
+    for obj, pk in zip(instances, allocate_ids(cursor, model, len(instances)), strict=True):
         _born(obj, pk, now)
     _insert_stream(cursor, model, instances)
 
@@ -315,12 +296,10 @@ def _update_copy(cursor, model, instances: list) -> None:
     fields = [model._meta.get_field(name) for name in ("id", "version", *UPDATED_FIELDS[model])]
     temp = connection.ops.quote_name(f"roster_update_{model._meta.model_name}")
     cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {_column_list(fields)} FROM {table} WITH NO DATA"
-    )
+    cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {column_list(fields)} FROM {table} WITH NO DATA")
     _copy(
         cursor,
-        f"COPY {temp} ({_column_list(fields)}) FROM STDIN WITH {_copy_options(fields)}",
+        f"COPY {temp} ({column_list(fields)}) FROM STDIN WITH {_copy_options(fields)}",
         map(operator.attrgetter(*[f.attname for f in fields]), instances),
     )
     now = timezone.now()
@@ -338,37 +317,6 @@ def _update_copy(cursor, model, instances: list) -> None:
         obj.updated_at = now
 
 
-AUDIT_FIELDS = (
-    "timestamp",
-    "actor",
-    "actor_name",
-    "change",
-    "content_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "request_id",
-    "source",
-    "district_key",
-)
-
-
-def _json_text(value: str) -> str:
-    return encode_basestring_ascii(value)
-
-
-def _json_bool(value) -> str:
-    return "true" if value else "false"
-
-
-def _json_number(value) -> str:
-    return str(value)
-
-
-def _json_plain(value) -> str:
-    return encode_basestring_ascii(str(audit._plain(value)))
-
-
 class AuditValues:
     """``core.audit.snapshot``, ``diff`` and ``district_of`` for many rows of one model: the same values, faster.
 
@@ -376,28 +324,14 @@ class AuditValues:
     ``log_bulk`` would store); ``test_roster_bulk`` holds the two equal.
     """
 
-    PLAIN = (models.DateField, models.TimeField, models.DecimalField, models.UUIDField)
-
     def __init__(self, model):
-        skipped = audit.SKIPPED_FIELDS | set(getattr(model, "audit_exclude", ()))
-        fields = [f for f in model._meta.concrete_fields if f.name not in skipped and not f.primary_key]
+        fields = audited_fields(model)
         self.names = [f.name for f in fields]
         self.values = operator.attrgetter(*[f.attname for f in fields])
-        self.plain = [i for i, f in enumerate(fields) if isinstance(f, self.PLAIN)]
-        self.encoders = [(json.dumps(f.name) + ": [null, ", self._encoder(f)) for f in fields]
+        self.plain = [i for i, f in enumerate(fields) if isinstance(f, PLAIN_FIELDS)]
+        self.encoders = [(json.dumps(f.name) + ": [null, ", json_encoder(f)) for f in fields]
         rule = getattr(model, "access", None)
         self.per_row_district = bool(rule and rule.district_path and not rule.multi_valued)
-
-    def _encoder(self, f):
-        if isinstance(f, self.PLAIN):
-            return _json_plain
-        if isinstance(f, models.BooleanField):
-            return _json_bool
-        if isinstance(f, (models.CharField, models.TextField)):
-            return _json_text
-        if isinstance(f, (models.IntegerField, models.ForeignKey, models.AutoField)):
-            return _json_number
-        return lambda value: json.dumps(audit._plain(value))
 
     def snapshot(self, obj) -> dict:
         values = list(self.values(obj))
@@ -420,102 +354,30 @@ class AuditValues:
         return audit.district_of(obj) if self.per_row_district else None
 
 
-# COPY's text format: backslash escapes, tab between fields, \N for NULL.
-def _copy_text(value: str) -> str:
-    # (Four replaces cost a sixth of one str.translate with a table.)
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-BACKSLASH, DOUBLE_BACKSLASH = "\\", "\\\\"
-
-
-def _text_field(value) -> str:
-    return "\\N" if value is None else _copy_text(str(value))
-
-
 class AuditRows:
-    """The audit rows ``core.audit.log_bulk`` would write, rendered as COPY text lines.
+    """The audit rows of roster changes, as COPY text lines (``core.bulk.AuditLines`` with each record's values)."""
 
-    Content types are read when it is made: rendering must not query, since it
-    runs while a CopyPipe holds the connection.
-    """
+    CREATE, UPDATE = AuditEntry.Change.CREATE.value, AuditEntry.Change.UPDATE.value
 
     def __init__(self, actor, models_: tuple[type, ...]):
-        from django.contrib.contenttypes.models import ContentType
-
-        self._models = {model: (ContentType.objects.get_for_model(model).pk, AuditValues(model)) for model in models_}
-        has_actor = actor is not None and actor.pk
-        self.head = "\t".join(
-            _text_field(v)
-            for v in (
-                timezone.now().isoformat(),
-                actor.pk if has_actor else None,
-                actor.get_username() if has_actor else "system",
-            )
-        )
-        self.tail = "\t".join(_text_field(v) for v in (context.request_id.get(), context.source.get()))
-        self.null = _text_field(None)
+        self.lines = AuditLines(actor, models_)
+        self.sql = self.lines.sql
+        self._models = {model: (self.lines.content_type(model), AuditValues(model)) for model in models_}
 
     def line(self, change: Change) -> str:
         obj = change.instance
         ct, spec = self._models[type(obj)]
-        district = spec.district(obj)
-        kind = AuditEntry.Change.CREATE if change.before is None else AuditEntry.Change.UPDATE
         return (
-            f"{self.head}\t{kind.value}\t{ct}\t{obj.pk}\t{_copy_text(str(obj)[:200])}\t"
-            # JSON text has its control characters escaped already; only its backslashes need doubling.
-            f"{spec.changes_json(obj, change.before).replace(BACKSLASH, DOUBLE_BACKSLASH)}\t"
-            f"{self.tail}\t{self.null if district is None else district}\n"
+            self.lines.line(
+                self.CREATE if change.before is None else self.UPDATE,
+                ct,
+                obj.pk,
+                str(obj),
+                spec.changes_json(obj, change.before),
+                spec.district(obj),
+            )
+            + "\n"
         )
-
-
-def _audit_copy_sql() -> str:
-    fields = [AuditEntry._meta.get_field(name) for name in AUDIT_FIELDS]
-    return f"COPY {connection.ops.quote_name(AuditEntry._meta.db_table)} ({_column_list(fields)}) FROM STDIN"
-
-
-class CopyPipe:
-    """COPY statements sent by a background thread on the caller's connection, while the caller checks the next rows.
-
-    The caller renders rows to COPY text and hands them over in chunks; the
-    thread sends each chunk's COPY on the same connection (so in the same
-    transaction) and waits for the database with the interpreter lock
-    released. So Python checks and renders the next rows while the database
-    inserts these. The caller must not use the connection until ``drain()``.
-    """
-
-    def __init__(self, cursor, depth: int = 4):
-        self._raw = cursor.cursor
-        self._jobs: queue.Queue = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="roster-copy", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            if self.error is None:
-                sql, text = job
-                try:
-                    self._raw.copy_expert(sql, io.StringIO(text), size=COPY_CHUNK)
-                except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
-                    self.error = exc
-
-    def send(self, sql: str, text: str) -> None:
-        if self.error is not None:
-            self._raise()
-        self._jobs.put((sql, text))
-
-    def drain(self) -> None:
-        """Wait for every chunk sent; raise the first error (as Django's database error)."""
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join()
-        if self.error is not None:
-            self._raise()
-
-    def _raise(self):
-        with connection.wrap_database_errors:
-            raise self.error
 
 
 class TableChunks:
@@ -529,7 +391,7 @@ class TableChunks:
         fields = model._meta.concrete_fields
         self.pipe, self.size, self.after = pipe, size, after
         self.sql = (
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({_column_list(fields)}) "
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({column_list(fields)}) "
             f"FROM STDIN WITH {_copy_options(fields)}"
         )
         self.values = operator.attrgetter(*[f.attname for f in fields])
@@ -565,7 +427,7 @@ class AuditChunks:
 
     def __init__(self, pipe: CopyPipe, rows: AuditRows, size: int = 20_000):
         self.pipe, self.size, self.rows = pipe, size, rows
-        self.sql = _audit_copy_sql()
+        self.sql = rows.sql
         self.lines: list[str] = []
 
     def add(self, change: Change) -> None:
@@ -629,9 +491,9 @@ def _write_copy(cursor, actor, batch, planner: Planner, now) -> tuple[RosterPlan
     plan = planner.plan
     planner.read_enrollments()  # (queries: before the pipe holds the connection)
     streaming = not planner.has_existing_enrollments
-    student_ids = _allocate(cursor, Student, planner.new_student_rows)
-    external_ids = _allocate(cursor, StudentExternalId, planner.external_id_rows)
-    enrollment_ids = _allocate(cursor, Enrollment, len(batch.enrollments)) if streaming else None
+    student_ids = allocate_ids(cursor, Student, planner.new_student_rows)
+    external_ids = allocate_ids(cursor, StudentExternalId, planner.external_id_rows)
+    enrollment_ids = allocate_ids(cursor, Enrollment, len(batch.enrollments)) if streaming else None
     pipe = CopyPipe(cursor)
     try:
         students = TableChunks(pipe, Student)
@@ -678,7 +540,7 @@ def _write_copy(cursor, actor, batch, planner: Planner, now) -> tuple[RosterPlan
     planner.prepare_enrollments()
     if not planner.changes_existing_enrollments:
         # The students had enrollments, but no row of the batch changes one: all new, streamed.
-        enrollment_ids = _allocate(cursor, Enrollment, len(batch.enrollments))
+        enrollment_ids = allocate_ids(cursor, Enrollment, len(batch.enrollments))
         pipe = CopyPipe(cursor)
         try:
             audit_rows = AuditChunks(pipe, AuditRows(actor, (Enrollment,)))
@@ -695,7 +557,7 @@ def _write_copy(cursor, actor, batch, planner: Planner, now) -> tuple[RosterPlan
         _update_copy(cursor, Enrollment, [ch.instance for ch in changes if not ch.is_new])
         _insert_copy(cursor, Enrollment, [ch.instance for ch in changes if ch.is_new])
         rows = AuditRows(actor, (Enrollment,))
-        _copy(cursor, _audit_copy_sql(), (rows.line(ch) for ch in changes), text=True)
+        _copy(cursor, rows.sql, (rows.line(ch) for ch in changes), text=True)
     return planner.finish(), None
 
 

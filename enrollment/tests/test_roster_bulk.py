@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from core import audit
+from core import bulk as core_bulk
 from core.models import AuditEntry
 from core.testing.contracts import count_queries
 from enrollment import models as m
@@ -277,17 +278,17 @@ def test_postgresql_new_enrollments_of_enrolled_students_stream_after_the_studen
 @pytest.mark.postgres
 def test_postgresql_ids_are_drawn_as_a_range_or_one_by_one(db):
     with connection.cursor() as cursor:
-        ids = list(bulk._allocate(cursor, m.Student, 5))
+        ids = list(core_bulk.allocate_ids(cursor, m.Student, 5))
         assert ids == list(range(ids[0], ids[0] + 5))
         cursor.execute("SELECT pg_get_serial_sequence('enrollment_student', 'id')")
         sequence = cursor.fetchone()[0]
         cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 3")  # as if other writers drew in between
         try:
-            spread = sorted(bulk._allocate(cursor, m.Student, 4))
+            spread = sorted(core_bulk.allocate_ids(cursor, m.Student, 4))
         finally:
             cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 1")
         assert spread == [spread[0] + 3 * i for i in range(4)] and spread[0] > ids[-1]
-        assert list(bulk._allocate(cursor, m.Student, 0)) == []
+        assert list(core_bulk.allocate_ids(cursor, m.Student, 0)) == []
 
 
 @pytest.mark.postgres
