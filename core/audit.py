@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import uuid
 from collections.abc import Iterable
 
@@ -50,11 +51,29 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
+@functools.cache
+def has_row_district(model: type[models.Model]) -> bool:
+    """Whether each record of ``model`` has one district: its access rule's path crosses no to-many relation."""
+    rule = getattr(model, "access", None)
+    if rule is None or not rule.district_path:
+        return False
+    opts = model._meta
+    for part in rule.district_path.split("__"):
+        if part == "pk":
+            return True
+        field = opts.get_field(part)
+        if field.many_to_many or field.one_to_many:
+            return False
+        if field.is_relation:
+            opts = field.related_model._meta
+    return True
+
+
 def district_of(instance: models.Model):
-    """The district id of a record, following its access rule's path by attribute."""
-    rule = getattr(type(instance), "access", None)
-    if rule is None or rule.multi_valued or not rule.district_path:
+    """The district id of a record, following its access rule's path by attribute (None when it has no one district)."""
+    if not has_row_district(type(instance)):
         return None
+    rule = type(instance).access
     parts = rule.district_path.split("__")
     target = instance
     for part in parts[:-1]:

@@ -330,8 +330,7 @@ class AuditValues:
         self.values = operator.attrgetter(*[f.attname for f in fields])
         self.plain = [i for i, f in enumerate(fields) if isinstance(f, PLAIN_FIELDS)]
         self.encoders = [(json.dumps(f.name) + ": [null, ", json_encoder(f)) for f in fields]
-        rule = getattr(model, "access", None)
-        self.per_row_district = bool(rule and rule.district_path and not rule.multi_valued)
+        self.per_row_district = audit.has_row_district(model)
 
     def snapshot(self, obj) -> dict:
         values = list(self.values(obj))

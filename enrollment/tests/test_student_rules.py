@@ -44,3 +44,26 @@ def test_a_birth_date_in_the_future_is_refused_and_today_is_not():
 def test_latitude_needs_longitude():
     s = f.StudentFactory.build(district=f.DistrictFactory(), latitude="41.76", longitude=None)
     assert "longitude" in errors_of(s)
+
+
+def test_student_changes_are_filed_under_the_students_district(world):
+    from core import audit
+    from core.models import AuditEntry
+    from core.services import record_save
+    from enrollment.roster import testing
+
+    manager = testing.enrollment_manager(world)
+    student = f.StudentFactory.build(district=world.district)
+    record_save(actor=manager, instance=student)
+    external = record_save(
+        actor=manager, instance=f.StudentExternalIdFactory.build(student=student, external_id="SIS-1")
+    )
+    entries = AuditEntry.objects.filter(object_id__in=[str(student.pk), str(external.pk)])
+    assert sorted(entries.values_list("content_type__model", "district_key")) == [
+        ("student", world.district.pk),
+        ("studentexternalid", world.district.pk),
+    ]
+    assert set(AuditEntry.objects.restrict(world.district_admin).filter(pk__in=entries)) == set(entries)
+    assert not AuditEntry.objects.restrict(world.other_admin).filter(pk__in=entries).exists()
+    # A record reached through a to-many relation has no one district.
+    assert not audit.has_row_district(type(world.district_admin))
