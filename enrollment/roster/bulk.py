@@ -330,7 +330,7 @@ class AuditValues:
         self.values = operator.attrgetter(*[f.attname for f in fields])
         self.plain = [i for i, f in enumerate(fields) if isinstance(f, PLAIN_FIELDS)]
         self.encoders = [(json.dumps(f.name) + ": [null, ", json_encoder(f)) for f in fields]
-        self.per_row_district = audit.has_row_district(model)
+        self._district = _district_getter(model)
 
     def snapshot(self, obj) -> dict:
         values = list(self.values(obj))
@@ -350,7 +350,21 @@ class AuditValues:
         return "{" + ", ".join(parts) + "}"
 
     def district(self, obj):
-        return audit.district_of(obj) if self.per_row_district else None
+        """``core.audit.district_of(obj)``, read with one attribute getter."""
+        if self._district is None:
+            return None
+        try:
+            return self._district(obj)
+        except AttributeError:  # a relation on the way is empty
+            return audit.district_of(obj)
+
+
+def _district_getter(model):
+    """An attribute getter for the district id of ``model``'s records, or None when they have no one district."""
+    if not audit.has_row_district(model):
+        return None
+    *hops, last = model.access.district_path.split("__")
+    return operator.attrgetter(".".join([*hops, "pk" if last == "pk" else f"{last}_id"]))
 
 
 class AuditRows:
