@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import policy
 from core.choices import Kind, Role
+from core.fields import check_coordinates, latitude_field, longitude_field
 from core.models import TrackedModel
 
 from .choices import GRADE_CODES, DepartmentCode, NslpStatus, SchoolType, TitleIStatus, VirtualStatus
@@ -68,22 +69,8 @@ class School(TrackedModel):
         blank=True,
         validators=[RegexValidator(r"^\d{5}(-\d{4})?$", _("Five digits, or ZIP+4."))],
     )
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("open"), default=True)
 
@@ -99,8 +86,7 @@ class School(TrackedModel):
         return self.name
 
     def clean(self):
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValidationError({"longitude": _("Give both latitude and longitude, or neither.")})
+        check_coordinates(self)
         if self.nces_id and self.district_id:
             lea = District.objects.filter(pk=self.district_id).values_list("nces_id", flat=True).first()
             if lea and not self.nces_id.startswith(lea):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import policy
 from core.choices import DataClass, Kind
+from core.fields import check_coordinates, latitude_field, longitude_field
 from core.models import TrackedModel
 
 from . import choices as c
@@ -136,22 +137,8 @@ class Student(TrackedModel):
     )
     street = models.CharField(_("street address"), max_length=200, blank=True)
     resident_town = models.CharField(_("resident town"), max_length=100, blank=True)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
 
     objects = StudentQuerySet.as_manager()
     access = policy.AccessRule(
@@ -188,8 +175,7 @@ class Student(TrackedModel):
         self.race_ethnicity = federal_race_ethnicity(self.hispanic, codes)
         if self.state_id == "":
             self.state_id = None
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValidationError({"longitude": _("Give both latitude and longitude, or neither.")})
+        check_coordinates(self)
         if isinstance(self.birth_date, datetime.date) and self.birth_date > timezone.localdate():
             raise ValidationError({"birth_date": _("The birth date is in the future.")})
 
