@@ -77,7 +77,8 @@ def copy_lines(cursor, model: type[models.Model], columns, lines: list[str], chu
     """COPY lines already in PostgreSQL's text format (no line ends) into the model's table."""
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({column_list(columns)}) FROM STDIN"
     for start in range(0, len(lines), chunk):
-        cursor.copy_expert(sql, io.StringIO("\n".join(lines[start : start + chunk]) + "\n"), size=COPY_CHUNK)
+        # (The read size goes by position: Django's debugging cursor takes no keywords here.)
+        cursor.copy_expert(sql, io.StringIO("\n".join(lines[start : start + chunk]) + "\n"), COPY_CHUNK)
 
 
 # -- audit values as JSON text -----------------------------------------------------------

@@ -5,6 +5,8 @@ import decimal
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core import audit, bulk, context
 from core.models import AuditEntry
@@ -50,7 +52,8 @@ def test_rows_without_instances_are_written_and_audited(names):
     school = SchoolFactory()
     actor = UserFactory()
     rows = [(school.pk, name, i) for i, name in enumerate(names)]
-    with context.acting(via="import"):
+    # (Queries captured: the debugging cursor, which DEBUG pages use, must serve too.)
+    with context.acting(via="import"), CaptureQueriesContext(connection) as queries:
         ids = bulk.insert_rows_audited(
             actor=actor,
             model=Widget,
@@ -60,6 +63,7 @@ def test_rows_without_instances_are_written_and_audited(names):
             describe=lambda row: row[1],
             district_id=school.district_id,
         )
+    assert len(queries) <= 4  # (ids, rows, content type, audit rows) however many rows
     widgets = list(Widget.objects.filter(pk__in=ids).order_by("pk"))
     assert [(w.name, w.count, w.version) for w in widgets] == [(n, i, 1) for i, n in enumerate(names)]
     for widget in widgets:
