@@ -288,6 +288,28 @@ def make_district_data(*, schools: int, districts: int):
 # -- measuring ---------------------------------------------------------------------
 
 
+def reset_peak_memory() -> bool:
+    """Start a new peak-memory reading for this process (Linux); False where that cannot be done."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory_mb() -> float | None:
+    """This process's peak resident memory since the last reset, in MB (Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def checkpoint() -> None:
     from django.db import connection
 
@@ -358,6 +380,7 @@ def run(args) -> dict:
     )
 
     checkpoint()
+    measured_peak = reset_peak_memory()
     start = time.perf_counter()
     batch = read_package(data, "bench.zip")
     read_s = time.perf_counter() - start
@@ -366,7 +389,10 @@ def run(args) -> dict:
     rows = Student.objects.count() + StudentExternalId.objects.count() + Enrollment.objects.count()
     audits = AuditEntry.objects.count()
     counts = plan.counts()
+    peak_mb = peak_memory_mb() if measured_peak else None
     print(f"import: {rows:,} rows and {audits:,} audit rows in {import_s:.1f} s (reading the zip {read_s:.1f} s)")
+    if peak_mb is not None:
+        print(f"peak resident memory of the import (package bytes included): {peak_mb:,.0f} MB")
 
     start = time.perf_counter()
     again = roster_import(actor=actor, batch=read_package(data, "bench.zip"))
@@ -403,6 +429,7 @@ def run(args) -> dict:
         "import_s": import_s,
         "read_s": read_s,
         "reimport_s": reimport_s,
+        "import_peak_memory_mb": peak_mb,
         "copy_s": copy_s,
         "bare_copy_s": bare_s,
         "import_rows_per_s": import_rate,
