@@ -6,6 +6,7 @@ acceptance against the matching package), and those that need PostgreSQL
 suite whose module is present, with its default options. Each suite reports
 ratios against a baseline measured in the same run.
 """
+
 import importlib
 import sys
 

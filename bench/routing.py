@@ -35,32 +35,29 @@ def published_counts(data: Path) -> dict[tuple[str, float], dict[str, int]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.routing", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help=f"benchmark folder (default {DEFAULT_DATA})")
-    parser.add_argument("--instances", default="",
-                        help="comma-separated instance names (default: every CSCB* folder)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.routing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"benchmark folder (default {DEFAULT_DATA})")
+    parser.add_argument("--instances", default="", help="comma-separated instance names (default: every CSCB* folder)")
     parser.add_argument("--limits", default="2700,5400", help="ride limits in seconds")
-    parser.add_argument("--time-limit", type=float, default=120.0,
-                        help="seconds per instance and limit (default 120)")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance and limit (default 120)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder to write each plan as INSTANCE-LIMIT.csv")
+    parser.add_argument("--out", type=Path, default=None, help="folder to write each plan as INSTANCE-LIMIT.csv")
     args = parser.parse_args(argv)
 
     if not args.data.is_dir():
         print(f"error: no benchmark folder at {args.data}", file=sys.stderr)
         return 2
     names = [n for n in args.instances.split(",") if n] or sorted(
-        p.name for p in args.data.iterdir() if p.is_dir() and (p / "Stops.txt").exists())
+        p.name for p in args.data.iterdir() if p.is_dir() and (p / "Stops.txt").exists()
+    )
     limits = [float(x) for x in args.limits.split(",") if x]
     published = published_counts(args.data)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
 
-    header = ("instance", "limit", "ours", "LBH", "Chen", "combined", "vs best", "routes",
-              "miles", "seconds")
+    header = ("instance", "limit", "ours", "LBH", "Chen", "combined", "vs best", "routes", "miles", "seconds")
     print(f"time limit {args.time_limit:.0f} s per run, seed {args.seed}")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")
@@ -69,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     for limit in limits:
         for name in names:
             folder = args.data / name
-            problem = read_problem(folder / "Schools.txt", folder / "Stops.txt",
-                                   Params(max_ride=limit))
+            problem = read_problem(folder / "Schools.txt", folder / "Stops.txt", Params(max_ride=limit))
             started = time.monotonic()
             result = solve(problem, time_limit=args.time_limit, seed=args.seed)
             seconds = time.monotonic() - started
@@ -88,12 +84,13 @@ def main(argv: list[str] | None = None) -> int:
                 totals[p] += value or 0
             delta = "" if best is None else f"{ours - best:+d}"
             row = [name, f"{limit:.0f}", str(ours)] + ["" if c is None else str(c) for c in cells]
-            row += [delta, str(result.solution.route_count), f"{report.distance / 5280:.0f}",
-                    f"{seconds:.0f}"]
+            row += [delta, str(result.solution.route_count), f"{report.distance / 5280:.0f}", f"{seconds:.0f}"]
             print("| " + " | ".join(row) + " |", flush=True)
     best_total = totals["combined"]
-    print(f"| total | | {totals['ours']} | {totals['LBH']} | {totals['Chen']} | {best_total} | "
-          f"{totals['ours'] - best_total:+d} | | | |")
+    print(
+        f"| total | | {totals['ours']} | {totals['LBH']} | {totals['Chen']} | {best_total} | "
+        f"{totals['ours'] - best_total:+d} | | | |"
+    )
     if best_total:
         print(f"ours / published best = {totals['ours'] / best_total:.3f}")
     for failure in failures:

@@ -102,8 +102,12 @@ def report_request(
     if actor is not None and not policy.can(actor, ReportRun, Action.ADD):
         raise PermissionDenied(_("You may not run reports."))
     params = clean_parameters(report, district, raw_params)
-    if params.get("scope") == "state" and actor is not None and not policy.scope_for(actor).spans_all_districts \
-            and not actor.is_superuser:
+    if (
+        params.get("scope") == "state"
+        and actor is not None
+        and not policy.scope_for(actor).spans_all_districts
+        and not actor.is_superuser
+    ):
         raise PermissionDenied(_("Only a state role may run a report over every district."))
     fp = fingerprint(report, district, params)
     with transaction.atomic():

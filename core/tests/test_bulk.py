@@ -76,6 +76,9 @@ def test_rows_without_instances_are_written_and_audited(names):
             "import",
             school.district_id,
         )
-    assert bulk.insert_rows_audited(
-        actor=actor, model=Widget, columns=["name"], rows=[], constants={}, describe=str, district_id=None
-    ) == []
+    assert (
+        bulk.insert_rows_audited(
+            actor=actor, model=Widget, columns=["name"], rows=[], constants={}, describe=str, district_id=None
+        )
+        == []
+    )

@@ -16,7 +16,21 @@ from .model import Params, Pickup, Problem, Route, School, Solution, Stop
 from .svg import render_svg
 
 __all__ = [
-    "CheckReport", "InputError", "Params", "Pickup", "Problem", "Route", "School",
-    "Solution", "SolveResult", "Stop", "Violation", "check_solution", "read_problem",
-    "read_solution", "render_svg", "solve", "write_solution",
+    "CheckReport",
+    "InputError",
+    "Params",
+    "Pickup",
+    "Problem",
+    "Route",
+    "School",
+    "Solution",
+    "SolveResult",
+    "Stop",
+    "Violation",
+    "check_solution",
+    "read_problem",
+    "read_solution",
+    "render_svg",
+    "solve",
+    "write_solution",
 ]

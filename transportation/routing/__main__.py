@@ -18,42 +18,51 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = Params()
     parser = argparse.ArgumentParser(
         prog="python -m transportation.routing",
-        description="Plan morning school bus routes and buses. Prints a summary; the last "
-                    "line is the number of buses.")
+        description="Plan morning school bus routes and buses. Prints a summary; the last line is the number of buses.",
+    )
     parser.add_argument("schools", help="tab-separated schools file (ID, X, Y, AMEARLY)")
-    parser.add_argument("stops", help="tab-separated stops file "
-                                      "(ID, X_COORD, Y_COORD, EP_ID, STUDENT_COUNT)")
-    parser.add_argument("--max-ride", type=float, required=True, metavar="SECONDS",
-                        help="longest ride a student may have")
-    parser.add_argument("--out", required=True, metavar="SOLUTION.csv",
-                        help="where to write one row per route (bus, order, school, stops)")
-    parser.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
-                        help="search time (default 60)")
+    parser.add_argument("stops", help="tab-separated stops file (ID, X_COORD, Y_COORD, EP_ID, STUDENT_COUNT)")
+    parser.add_argument(
+        "--max-ride", type=float, required=True, metavar="SECONDS", help="longest ride a student may have"
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="SOLUTION.csv",
+        help="where to write one row per route (bus, order, school, stops)",
+    )
+    parser.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS", help="search time (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--work", type=float, default=None, metavar="UNITS",
-                        help="fixed effort in work units instead of one derived from the time "
-                             "limit, to repeat a run exactly on a busy machine")
+    parser.add_argument(
+        "--work",
+        type=float,
+        default=None,
+        metavar="UNITS",
+        help="fixed effort in work units instead of one derived from the time "
+        "limit, to repeat a run exactly on a busy machine",
+    )
     parser.add_argument("--svg", metavar="FILE", help="also draw the buses' routes as SVG")
     parser.add_argument("--capacity", type=int, default=defaults.capacity)
     parser.add_argument("--speed", type=float, default=defaults.speed, metavar="FT_PER_S")
-    parser.add_argument("--stop-time", type=float, default=defaults.stop_time,
-                        metavar="SECONDS")
-    parser.add_argument("--stop-time-per-student", type=float,
-                        default=defaults.stop_time_per_student, metavar="SECONDS")
-    parser.add_argument("--unload-time", type=float, default=defaults.unload_time,
-                        metavar="SECONDS")
-    parser.add_argument("--early-arrival", type=float, default=defaults.early_arrival,
-                        metavar="SECONDS",
-                        help="how long before the bell a route may arrive (default 0)")
-    parser.add_argument("--depot", type=float, nargs=2, default=defaults.depot,
-                        metavar=("X", "Y"))
+    parser.add_argument("--stop-time", type=float, default=defaults.stop_time, metavar="SECONDS")
+    parser.add_argument(
+        "--stop-time-per-student", type=float, default=defaults.stop_time_per_student, metavar="SECONDS"
+    )
+    parser.add_argument("--unload-time", type=float, default=defaults.unload_time, metavar="SECONDS")
+    parser.add_argument(
+        "--early-arrival",
+        type=float,
+        default=defaults.early_arrival,
+        metavar="SECONDS",
+        help="how long before the bell a route may arrive (default 0)",
+    )
+    parser.add_argument("--depot", type=float, nargs=2, default=defaults.depot, metavar=("X", "Y"))
     parser.add_argument("--quiet", action="store_true", help="print only the bus count")
     return parser
 
 
 def _write_text_atomically(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".routing-", suffix=".svg",
-                                    dir=path.parent if str(path.parent) else ".")
+    handle, temp = tempfile.mkstemp(prefix=".routing-", suffix=".svg", dir=path.parent if str(path.parent) else ".")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
     os.replace(temp, path)
@@ -62,10 +71,16 @@ def _write_text_atomically(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        params = Params(capacity=args.capacity, speed=args.speed, stop_time=args.stop_time,
-                        stop_time_per_student=args.stop_time_per_student,
-                        unload_time=args.unload_time, max_ride=args.max_ride,
-                        depot=tuple(args.depot), early_arrival=args.early_arrival)
+        params = Params(
+            capacity=args.capacity,
+            speed=args.speed,
+            stop_time=args.stop_time,
+            stop_time_per_student=args.stop_time_per_student,
+            unload_time=args.unload_time,
+            max_ride=args.max_ride,
+            depot=tuple(args.depot),
+            early_arrival=args.early_arrival,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -23,8 +23,7 @@ def _flow_graph(supply: np.ndarray, compat: np.ndarray):
     rows, cols = np.nonzero(compat)
     source, sink = 0, 1 + ns + nr
     used = np.flatnonzero(supply > 0)
-    tails = np.concatenate([np.zeros(len(used), dtype=np.int64), 1 + cols,
-                            1 + ns + np.arange(nr)])
+    tails = np.concatenate([np.zeros(len(used), dtype=np.int64), 1 + cols, 1 + ns + np.arange(nr)])
     heads = np.concatenate([1 + used, 1 + ns + rows, np.full(nr, sink)])
     caps = np.concatenate([supply[used], np.ones(len(rows)), np.ones(nr)]).astype(np.int32)
     graph = csr_matrix((caps, (tails, heads)), shape=(sink + 1, sink + 1))
@@ -39,8 +38,7 @@ def max_chain_links(supply: np.ndarray, compat: np.ndarray) -> int:
     return int(maximum_flow(graph, source, sink, method="dinic").flow_value)
 
 
-def leftover_supply(supply: np.ndarray, compat: np.ndarray,
-                    release: np.ndarray | None = None) -> np.ndarray:
+def leftover_supply(supply: np.ndarray, compat: np.ndarray, release: np.ndarray | None = None) -> np.ndarray:
     """Per school, buses unused by one maximum chaining, plus those feeding ``release`` rows."""
     ns = compat.shape[1]
     if compat.shape[0] == 0 or not compat.any():
@@ -55,7 +53,7 @@ def leftover_supply(supply: np.ndarray, compat: np.ndarray,
     left = supply - used
     if release is not None and len(release):
         # Flow from school j into route r sits at [1 + j, 1 + ns + r].
-        block = flow[1:1 + ns][:, 1 + ns + np.asarray(release)].toarray()
+        block = flow[1 : 1 + ns][:, 1 + ns + np.asarray(release)].toarray()
         left += np.clip(block, 0, None).sum(axis=1).astype(int)
     return left
 

@@ -60,8 +60,10 @@ class CheckReport:
 
     def summary(self) -> str:
         if self.ok:
-            return (f"feasible: {self.buses} buses, {self.routes} routes, "
-                    f"{self.distance / 5280:.1f} miles, longest ride {self.longest_ride:.0f} s")
+            return (
+                f"feasible: {self.buses} buses, {self.routes} routes, "
+                f"{self.distance / 5280:.1f} miles, longest ride {self.longest_ride:.0f} s"
+            )
         lines = [f"{len(self.violations)} violation(s):"]
         lines += [f"  [{v.kind}] {v.message}" for v in self.violations[:30]]
         return "\n".join(lines)
@@ -75,8 +77,7 @@ def check_solution(problem: Problem, solution: Solution) -> CheckReport:
     p = problem.params
     schools = {s.id: s for s in problem.schools}
     stops = {s.id: s for s in problem.stops}
-    report = CheckReport(buses=len(solution.buses),
-                         routes=sum(len(bus) for bus in solution.buses))
+    report = CheckReport(buses=len(solution.buses), routes=sum(len(bus) for bus in solution.buses))
     bad = report.violations.append
     served: dict[str, list[int]] = defaultdict(list)
 
@@ -100,11 +101,13 @@ def check_solution(problem: Problem, solution: Solution) -> CheckReport:
                     bad(Violation("unknown", f"{name}: stop {pickup.stop} does not exist"))
                     continue
                 if stop.school != route.school:
-                    bad(Violation("wrong-school", f"{name}: stop {stop.id} attends school "
-                                  f"{stop.school}, not {route.school}"))
+                    bad(
+                        Violation(
+                            "wrong-school", f"{name}: stop {stop.id} attends school {stop.school}, not {route.school}"
+                        )
+                    )
                 if pickup.students < 1:
-                    bad(Violation("duplicate", f"{name}: stop {stop.id} with "
-                                  f"{pickup.students} students"))
+                    bad(Violation("duplicate", f"{name}: stop {stop.id} with {pickup.students} students"))
                 served[stop.id].append(pickup.students)
                 on_board += pickup.students
                 points.append((stop.x, stop.y))
@@ -112,8 +115,7 @@ def check_solution(problem: Problem, solution: Solution) -> CheckReport:
             if not points:
                 continue
             if on_board > p.capacity:
-                bad(Violation("capacity", f"{name}: {on_board} students on a "
-                              f"{p.capacity}-seat bus"))
+                bad(Violation("capacity", f"{name}: {on_board} students on a {p.capacity}-seat bus"))
             # Ride of the students boarding at stop i: every leg and stop after it.
             legs = [_feet(points[i], points[i + 1]) / p.speed for i in range(len(points) - 1)]
             legs.append(_feet(points[-1], (school.x, school.y)) / p.speed)
@@ -127,18 +129,21 @@ def check_solution(problem: Problem, solution: Solution) -> CheckReport:
             longest = max(rides)
             report.longest_ride = max(report.longest_ride, longest)
             if longest > p.max_ride + EPS:
-                bad(Violation("ride", f"{name}: a student rides {longest:.0f} s, over the "
-                              f"{p.max_ride:.0f} s limit"))
+                bad(Violation("ride", f"{name}: a student rides {longest:.0f} s, over the {p.max_ride:.0f} s limit"))
             report.distance += _feet(position, points[0])
             report.distance += sum(legs) * p.speed
-            earliest = -float("inf") if ready is None else (
-                ready + _feet(position, points[0]) / p.speed + duration)
+            earliest = -float("inf") if ready is None else (ready + _feet(position, points[0]) / p.speed + duration)
             arrival = max(earliest, school.bell - p.early_arrival)
             if ready is not None and arrival > school.bell + EPS:
                 previous = bus[order - 2]
                 kind = "chain" if school.bell <= ready + EPS else "late"
-                bad(Violation(kind, f"{name}: after school {previous.school} the bus reaches "
-                              f"school {school.id} {arrival - school.bell:.0f} s after its bell"))
+                bad(
+                    Violation(
+                        kind,
+                        f"{name}: after school {previous.school} the bus reaches "
+                        f"school {school.id} {arrival - school.bell:.0f} s after its bell",
+                    )
+                )
             ready = arrival + p.unload_time
             position = (school.x, school.y)
         if bus:
@@ -148,12 +153,23 @@ def check_solution(problem: Problem, solution: Solution) -> CheckReport:
         shares = served.get(stop.id, [])
         total = sum(shares)
         if total < stop.students:
-            bad(Violation("missed", f"stop {stop.id}: {stop.students - total} of "
-                          f"{stop.students} students not picked up"))
+            bad(
+                Violation(
+                    "missed", f"stop {stop.id}: {stop.students - total} of {stop.students} students not picked up"
+                )
+            )
         elif total > stop.students:
-            bad(Violation("duplicate", f"stop {stop.id}: served {len(shares)} times for "
-                          f"{total} students, it has {stop.students}"))
+            bad(
+                Violation(
+                    "duplicate",
+                    f"stop {stop.id}: served {len(shares)} times for {total} students, it has {stop.students}",
+                )
+            )
         elif len(shares) > 1 and stop.students <= p.capacity:
-            bad(Violation("split", f"stop {stop.id}: {stop.students} students fit one bus "
-                          f"but are split over {len(shares)} routes"))
+            bad(
+                Violation(
+                    "split",
+                    f"stop {stop.id}: {stop.students} students fit one bus but are split over {len(shares)} routes",
+                )
+            )
     return report

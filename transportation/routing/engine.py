@@ -87,8 +87,7 @@ class SolveResult:
 
 
 class Planner:
-    def __init__(self, problem: Problem, time_limit: float, seed: int, log=None,
-                 work: float | None = None):
+    def __init__(self, problem: Problem, time_limit: float, seed: int, log=None, work: float | None = None):
         self.inst = Instance(problem)
         self.budget = Budget(time_limit, work)
         self.rng = random.Random(seed)
@@ -101,11 +100,9 @@ class Planner:
         self.fed_possible = []
         for k in range(inst.ns):
             idx = inst.members[k]
-            alone = np.array([inst.cases[k].dwell[i] + inst.cases[k].time[i][-1]
-                              for i in range(len(idx))])
+            alone = np.array([inst.cases[k].dwell[i] + inst.cases[k].time[i][-1] for i in range(len(idx))])
             latest = inst.bell[k] - alone
-            self.fed_possible.append(
-                bool(len(idx)) and bool((inst.reach[:, idx] <= latest[None, :]).any()))
+            self.fed_possible.append(bool(len(idx)) and bool((inst.reach[:, idx] <= latest[None, :]).any()))
 
     # -- options -------------------------------------------------------------
     def add_option(self, k: int, local_routes: list[list[int]]) -> int | None:
@@ -114,8 +111,7 @@ class Planner:
             return None
         self.keys[k].add(key)
         infos = [route_info(self.inst, k, r) for r in local_routes]
-        self.options[k].append(Option(infos, compat_matrix(self.inst, infos),
-                                      sum(r.duration for r in infos)))
+        self.options[k].append(Option(infos, compat_matrix(self.inst, infos), sum(r.duration for r in infos)))
         return len(self.options[k]) - 1
 
     def lns_iterations(self, k: int, fraction: float) -> int:
@@ -124,8 +120,7 @@ class Planner:
         per_school = self.budget.total * fraction * n * n / sizes
         return int(max(10, min(3000, per_school / (n * n))))
 
-    def generate(self, k: int, limit: list[float], iterations: int, noise: float = 0.0,
-                 start=None) -> int | None:
+    def generate(self, k: int, limit: list[float], iterations: int, noise: float = 0.0, start=None) -> int | None:
         case = self.inst.cases[k]
         routes = start if start is not None else build_routes(case, limit, self.rng, noise=noise)
         routes = lns_routes(case, routes, limit, self.rng, iterations)
@@ -135,8 +130,7 @@ class Planner:
     def initial_options(self, fraction: float) -> None:
         inst = self.inst
         ride = inst.params.max_ride
-        caps_per_school = [len(CAP_FRACTIONS) if self.fed_possible[k] else 1
-                           for k in range(inst.ns)]
+        caps_per_school = [len(CAP_FRACTIONS) if self.fed_possible[k] else 1 for k in range(inst.ns)]
         share = fraction / max(1.0, float(np.mean(caps_per_school)))
         for k in range(inst.ns):
             case = inst.cases[k]
@@ -146,7 +140,7 @@ class Planner:
             base = case.ride_limit()
             iterations = self.lns_iterations(k, share)
             base_routes = None
-            for frac in sorted(CAP_FRACTIONS, reverse=True)[:caps_per_school[k]]:
+            for frac in sorted(CAP_FRACTIONS, reverse=True)[: caps_per_school[k]]:
                 limit = [min(b, frac * ride) for b in base]
                 start = None
                 if base_routes is not None and frac >= 0.9:
@@ -155,8 +149,10 @@ class Planner:
                     start += [[v] for v in range(case.n) if v not in covered]
                 idx = self.generate(k, limit, iterations, start=start)
                 if base_routes is None and idx is not None:
-                    base_routes = [[int(np.searchsorted(inst.members[k], v)) for v in r.visits]
-                                   for r in self.options[k][idx].routes]
+                    base_routes = [
+                        [int(np.searchsorted(inst.members[k], v)) for v in r.visits]
+                        for r in self.options[k][idx].routes
+                    ]
             if self.budget.exhausted():
                 # Every school still needs at least one option.
                 for rest in range(k + 1, inst.ns):
@@ -197,8 +193,7 @@ class Planner:
         return choice, best
 
     def fewest_routes_choice(self) -> list[int]:
-        return [min(range(len(opts)), key=lambda c: (opts[c].size, opts[c].duration))
-                for opts in self.options]
+        return [min(range(len(opts)), key=lambda c: (opts[c].size, opts[c].duration)) for opts in self.options]
 
     # -- rerouting against the current plan ------------------------------------
     def free_buses(self, choice: list[int], k: int) -> np.ndarray:
@@ -211,8 +206,11 @@ class Planner:
         self.budget.spend(len(compat) * 80 + 2 * FLOW_OVERHEAD)
         free = leftover_supply(supply, compat, release)
         # Schools whose bus a re-chaining of the others could free count as one more.
-        others = np.concatenate([o.compat for j, o in enumerate(opts) if j != k]) \
-            if len(opts) > 1 else np.zeros((0, self.inst.ns), dtype=bool)
+        others = (
+            np.concatenate([o.compat for j, o in enumerate(opts) if j != k])
+            if len(opts) > 1
+            else np.zeros((0, self.inst.ns), dtype=bool)
+        )
         reduced = supply.copy()
         reduced[k] = 0
         free = np.maximum(free, spare_schools(reduced, others).astype(int))
@@ -229,8 +227,7 @@ class Planner:
         bell = float(inst.bell[k])
 
         def cost(routes, durs):
-            need = [[d for d, t in enumerate(reach[r[0]]) if t <= bell - dur + 1e-6]
-                    for r, dur in zip(routes, durs)]
+            need = [[d for d, t in enumerate(reach[r[0]]) if t <= bell - dur + 1e-6] for r, dur in zip(routes, durs)]
             unfed = len(routes) - _b_matching(need, counts)
             return UNFED_WEIGHT * unfed + ROUTE_WEIGHT * len(routes)
 
@@ -241,13 +238,12 @@ class Planner:
         inst = self.inst
         free = self.free_buses(choice, k)
         case = inst.cases[k]
-        start = [[int(np.searchsorted(inst.members[k], v)) for v in r.visits]
-                 for r in self.options[k][choice[k]].routes]
+        start = [
+            [int(np.searchsorted(inst.members[k], v)) for v in r.visits] for r in self.options[k][choice[k]].routes
+        ]
         iterations = max(30, self.lns_iterations(k, fraction))
-        routes = lns_routes(case, start, case.ride_limit(), self.rng, iterations,
-                            plan_cost=self.unfed_cost(k, free))
-        self.budget.spend(iterations * (max(1, case.n) ** 2 + 30 * len(start))
-                          + GENERATE_OVERHEAD)
+        routes = lns_routes(case, start, case.ride_limit(), self.rng, iterations, plan_cost=self.unfed_cost(k, free))
+        self.budget.spend(iterations * (max(1, case.n) ** 2 + 30 * len(start)) + GENERATE_OVERHEAD)
         return self.add_option(k, routes)
 
     def fresh_option(self, k: int, fraction: float) -> int | None:
@@ -255,8 +251,9 @@ class Planner:
         case = self.inst.cases[k]
         cap = self.rng.uniform(0.3, 1.05) * self.inst.params.max_ride
         limit = [min(b, cap) for b in case.ride_limit()]
-        return self.generate(k, limit, max(20, self.lns_iterations(k, fraction)),
-                             noise=self.rng.choice((0.1, 0.3, 0.6)))
+        return self.generate(
+            k, limit, max(20, self.lns_iterations(k, fraction)), noise=self.rng.choice((0.1, 0.3, 0.6))
+        )
 
     def improve(self, choice: list[int], best: tuple, fraction: float) -> tuple[list[int], tuple]:
         inst = self.inst
@@ -287,8 +284,7 @@ class Planner:
             if rounds % (4 * len(candidates)) == 0:
                 choice, best = self.local_search(choice)
         choice, best = self.local_search(choice)
-        self.log(f"improving rounds: {rounds}, gains {gains}, {best[0]} buses, "
-                 f"work {self.budget.used:.3g}")
+        self.log(f"improving rounds: {rounds}, gains {gains}, {best[0]} buses, work {self.budget.used:.3g}")
         return choice, best
 
     # -- output ----------------------------------------------------------------
@@ -301,8 +297,7 @@ class Planner:
             bus = []
             for i in chain:
                 r = routes[i]
-                pickups = tuple(Pickup(inst.stops[inst.visits[v].stop].id,
-                                       inst.visits[v].students) for v in r.visits)
+                pickups = tuple(Pickup(inst.stops[inst.visits[v].stop].id, inst.visits[v].students) for v in r.visits)
                 bus.append(Route(inst.schools[r.school].id, pickups))
             out.append(tuple(bus))
         return Solution(tuple(out))
@@ -339,8 +334,9 @@ def _b_matching(need: list[list[int]], counts: list[int]) -> int:
     return matched
 
 
-def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, log=None,
-          work: float | None = None) -> SolveResult:
+def solve(
+    problem: Problem, *, time_limit: float = 60.0, seed: int = 0, log=None, work: float | None = None
+) -> SolveResult:
     """Routes and buses for ``problem``; the returned solution has passed the checker.
 
     ``work`` sets the effort in work units directly (the default derives it
@@ -352,8 +348,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, log=None
     planner.initial_options(0.3)
     choice = planner.fewest_routes_choice()
     choice, best = planner.local_search(choice)
-    planner.log(f"options built: {best[0]} buses, work {planner.budget.used:.3g}, "
-                f"{time.monotonic() - started:.1f} s")
+    planner.log(f"options built: {best[0]} buses, work {planner.budget.used:.3g}, {time.monotonic() - started:.1f} s")
     choice, best = planner.improve(choice, best, 0.01)
     solution = planner.build_solution(choice)
     report = check_solution(problem, solution)

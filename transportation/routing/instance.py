@@ -38,16 +38,14 @@ class Instance:
         nv, ns = len(visits), len(self.schools)
         self.vx = np.array([self.stops[v.stop].x for v in visits], dtype=float)
         self.vy = np.array([self.stops[v.stop].y for v in visits], dtype=float)
-        self.vschool = np.array([self.school_index[self.stops[v.stop].school] for v in visits],
-                                dtype=int)
+        self.vschool = np.array([self.school_index[self.stops[v.stop].school] for v in visits], dtype=int)
         self.vload = np.array([v.students for v in visits], dtype=int)
         self.vdwell = p.stop_time + p.stop_time_per_student * self.vload
         self.sx = np.array([s.x for s in self.schools], dtype=float)
         self.sy = np.array([s.y for s in self.schools], dtype=float)
         self.bell = np.array([s.bell for s in self.schools], dtype=float)
         # When a bus freed at school j (arrived at its bell, unloaded) reaches visit v.
-        feet = (np.abs(self.sx[:, None] - self.vx[None, :])
-                + np.abs(self.sy[:, None] - self.vy[None, :]))
+        feet = np.abs(self.sx[:, None] - self.vx[None, :]) + np.abs(self.sy[:, None] - self.vy[None, :])
         self.school_to_visit_feet = feet
         self.reach = self.bell[:, None] + p.unload_time + feet / p.speed
         dx, dy = p.depot

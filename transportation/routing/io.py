@@ -46,9 +46,7 @@ def _read_table(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[s
     header = [h.strip() for h in next(reader)]
     missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(
-            [f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header)})"]
-        )
+        raise InputError([f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header)})"])
     rows = []
     for line_no, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
@@ -65,8 +63,9 @@ def _number(value: str) -> float:
     return number
 
 
-def read_problem(schools_path: str | os.PathLike, stops_path: str | os.PathLike,
-                 params: Params | None = None) -> Problem:
+def read_problem(
+    schools_path: str | os.PathLike, stops_path: str | os.PathLike, params: Params | None = None
+) -> Problem:
     """Load and validate a problem; raise ``InputError`` naming every bad row."""
     params = params or Params()
     schools_path, stops_path = Path(schools_path), Path(stops_path)
@@ -76,8 +75,7 @@ def read_problem(schools_path: str | os.PathLike, stops_path: str | os.PathLike,
     for line_no, row in _read_table(schools_path, SCHOOL_COLUMNS):
         where = f"{schools_path.name} line {line_no} (ID {row['ID'] or '?'})"
         try:
-            school = School(row["ID"], _number(row["X"]), _number(row["Y"]),
-                            parse_bell(row["AMEARLY"]))
+            school = School(row["ID"], _number(row["X"]), _number(row["Y"]), parse_bell(row["AMEARLY"]))
         except ValueError:
             problems.append(f"{where}: X, Y must be numbers and AMEARLY a time such as 710")
             continue
@@ -95,8 +93,7 @@ def read_problem(schools_path: str | os.PathLike, stops_path: str | os.PathLike,
         where = f"{stops_path.name} line {line_no} (ID {row['ID'] or '?'})"
         try:
             count_value = _number(row["STUDENT_COUNT"])
-            stop = Stop(row["ID"], _number(row["X_COORD"]), _number(row["Y_COORD"]),
-                        row["EP_ID"], int(count_value))
+            stop = Stop(row["ID"], _number(row["X_COORD"]), _number(row["Y_COORD"]), row["EP_ID"], int(count_value))
         except ValueError:
             problems.append(f"{where}: X_COORD, Y_COORD and STUDENT_COUNT must be numbers")
             continue
@@ -114,14 +111,14 @@ def read_problem(schools_path: str | os.PathLike, stops_path: str | os.PathLike,
             continue
         school = schools.get(stop.school)
         if school is None:
-            problems.append(f"{where}: EP_ID {stop.school or '(empty)'} is not a school in "
-                            f"{schools_path.name}")
+            problems.append(f"{where}: EP_ID {stop.school or '(empty)'} is not a school in {schools_path.name}")
             continue
         alone = params.travel(stop.xy, school.xy)
         if alone > params.max_ride:
             problems.append(
                 f"{where}: even alone its students ride {alone:.0f} s to school {school.id}, "
-                f"over the {params.max_ride:.0f} s limit")
+                f"over the {params.max_ride:.0f} s limit"
+            )
             continue
         stops[stop.id] = stop
     if not stops and not problems:
@@ -144,8 +141,9 @@ def solution_rows(problem: Problem, solution: Solution) -> list[dict[str, str]]:
     rows = []
     for bus_no, bus in enumerate(solution.buses, start=1):
         for order, route in enumerate(bus, start=1):
-            rows.append({"bus": str(bus_no), "order": str(order), "school": route.school,
-                         "stops": format_pickups(route, stops)})
+            rows.append(
+                {"bus": str(bus_no), "order": str(order), "school": route.school, "stops": format_pickups(route, stops)}
+            )
     return rows
 
 
@@ -187,8 +185,7 @@ def read_solution(path: str | os.PathLike, problem: Problem) -> Solution:
                     students = 0
                 pickups.append(Pickup(stop_id, students))
         except ValueError:
-            problems.append(f"{path.name} line {line_no}: bus and order must be whole numbers "
-                            "and shares written ID:N")
+            problems.append(f"{path.name} line {line_no}: bus and order must be whole numbers and shares written ID:N")
             continue
         if order in buses.setdefault(bus, {}):
             problems.append(f"{path.name} line {line_no}: bus {bus} has order {order} twice")

@@ -48,8 +48,9 @@ class SchoolCase:
         return sum(self.load[v] for v in seq)
 
 
-def savings_routes(case: SchoolCase, limit: list[float], rng: random.Random,
-                   noise: float = 0.0, bias: float = 1.0) -> list[list[int]]:
+def savings_routes(
+    case: SchoolCase, limit: list[float], rng: random.Random, noise: float = 0.0, bias: float = 1.0
+) -> list[list[int]]:
     """Open-route savings: join a route ending at i with one starting at j.
 
     ``bias`` weights the joining leg (above 1 favours compact routes);
@@ -108,7 +109,7 @@ def _best_order(case: SchoolCase, seq: list[int], limit: list[float]) -> list[in
         m = len(best)
         for i in range(m - 1):
             for j in range(i + 1, m):
-                cand = best[:i] + best[i:j + 1][::-1] + best[j + 1:]
+                cand = best[:i] + best[i : j + 1][::-1] + best[j + 1 :]
                 d = case.duration(cand)
                 if d < best_dur - 1e-9 and d <= limit[cand[0]]:
                     best, best_dur, improved = cand, d, True
@@ -116,8 +117,8 @@ def _best_order(case: SchoolCase, seq: list[int], limit: list[float]) -> list[in
             for seg in (1, 2):
                 if i + seg > m:
                     continue
-                block = best[i:i + seg]
-                rest = best[:i] + best[i + seg:]
+                block = best[i : i + seg]
+                rest = best[:i] + best[i + seg :]
                 for k in range(len(rest) + 1):
                     if k == i:
                         continue
@@ -133,8 +134,7 @@ def _best_order(case: SchoolCase, seq: list[int], limit: list[float]) -> list[in
     return best
 
 
-def _insert_cost(case: SchoolCase, seq: list[int], v: int, limit: list[float],
-                 seq_dur: float):
+def _insert_cost(case: SchoolCase, seq: list[int], v: int, limit: list[float], seq_dur: float):
     """Cheapest feasible place for visit v in seq: (extra seconds, position) or None."""
     t, school = case.time, case.n
     best = None
@@ -155,8 +155,9 @@ def _insert_cost(case: SchoolCase, seq: list[int], v: int, limit: list[float],
     return best
 
 
-def improve_routes(case: SchoolCase, routes: list[list[int]], limit: list[float],
-                   rng: random.Random, rounds: int = 3) -> list[list[int]]:
+def improve_routes(
+    case: SchoolCase, routes: list[list[int]], limit: list[float], rng: random.Random, rounds: int = 3
+) -> list[list[int]]:
     """Empty the lightest routes into others, relocate visits, then reorder each route."""
     routes = [_best_order(case, r, limit) for r in routes if r]
     # Try to dissolve small routes: every visit must find room elsewhere.
@@ -227,15 +228,23 @@ def improve_routes(case: SchoolCase, routes: list[list[int]], limit: list[float]
     return routes
 
 
-def build_routes(case: SchoolCase, limit: list[float], rng: random.Random,
-                 noise: float = 0.0, bias: float = 1.0) -> list[list[int]]:
+def build_routes(
+    case: SchoolCase, limit: list[float], rng: random.Random, noise: float = 0.0, bias: float = 1.0
+) -> list[list[int]]:
     routes = savings_routes(case, limit, rng, noise=noise, bias=bias)
     return improve_routes(case, routes, limit, rng)
 
 
-def _cheapest_insertions(case: SchoolCase, routes: list[list[int]], loads: list[int],
-                         durs: list[float], visits: list[int], limit: list[float],
-                         rng: random.Random, regret: bool) -> None:
+def _cheapest_insertions(
+    case: SchoolCase,
+    routes: list[list[int]],
+    loads: list[int],
+    durs: list[float],
+    visits: list[int],
+    limit: list[float],
+    rng: random.Random,
+    regret: bool,
+) -> None:
     """Put visits back, each at its cheapest feasible place; open a route when none fits."""
     pending = list(visits)
     rng.shuffle(pending)
@@ -282,9 +291,15 @@ def _cheapest_insertions(case: SchoolCase, routes: list[list[int]], loads: list[
             durs[i] += extra
 
 
-def lns_routes(case: SchoolCase, routes: list[list[int]], limit: list[float],
-               rng: random.Random, iterations: int, route_weight: float = 1e5,
-               plan_cost=None) -> list[list[int]]:
+def lns_routes(
+    case: SchoolCase,
+    routes: list[list[int]],
+    limit: list[float],
+    rng: random.Random,
+    iterations: int,
+    route_weight: float = 1e5,
+    plan_cost=None,
+) -> list[list[int]]:
     """Ruin and recreate to cut routes first and total duration second.
 
     ``plan_cost(routes, durations)``, when given, replaces the route count

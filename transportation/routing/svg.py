@@ -36,17 +36,20 @@ def render_svg(problem: Problem, solution: Solution, title: str = "") -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{SIZE}" height="{SIZE + 40}" '
         f'viewBox="0 0 {SIZE} {SIZE + 40}" font-family="sans-serif">',
-        f'<title>{escape(title or "School bus routes")}</title>',
+        f"<title>{escape(title or 'School bus routes')}</title>",
         f'<rect width="{SIZE}" height="{SIZE + 40}" fill="white"/>',
     ]
     for stop in problem.stops:
-        out.append(f'<circle cx="{pt(stop.x, stop.y).split(",")[0]}" '
-                   f'cy="{pt(stop.x, stop.y).split(",")[1]}" r="1.6" fill="#999"/>')
+        out.append(
+            f'<circle cx="{pt(stop.x, stop.y).split(",")[0]}" '
+            f'cy="{pt(stop.x, stop.y).split(",")[1]}" r="1.6" fill="#999"/>'
+        )
     n = max(1, len(solution.buses))
     for b, bus in enumerate(solution.buses):
         colour = _colour(b, n)
-        out.append(f'<g stroke="{colour}" fill="none" stroke-width="1.2">'
-                   f'<title>bus {b + 1}: {len(bus)} route(s)</title>')
+        out.append(
+            f'<g stroke="{colour}" fill="none" stroke-width="1.2"><title>bus {b + 1}: {len(bus)} route(s)</title>'
+        )
         previous = None
         for route in bus:
             points = [stops[p.stop] for p in route.pickups if p.stop in stops]
@@ -54,22 +57,26 @@ def render_svg(problem: Problem, solution: Solution, title: str = "") -> str:
             if not points or school is None:
                 continue
             if previous is not None:
-                out.append(f'<polyline points="{pt(previous.x, previous.y)} '
-                           f'{pt(points[0].x, points[0].y)}" stroke-dasharray="4 3" '
-                           f'stroke-opacity="0.5"/>')
+                out.append(
+                    f'<polyline points="{pt(previous.x, previous.y)} '
+                    f'{pt(points[0].x, points[0].y)}" stroke-dasharray="4 3" '
+                    f'stroke-opacity="0.5"/>'
+                )
             line = " ".join(pt(s.x, s.y) for s in points) + " " + pt(school.x, school.y)
-            out.append(f'<polyline points="{line}"><title>bus {b + 1} to school '
-                       f'{escape(school.id)}</title></polyline>')
+            out.append(f'<polyline points="{line}"><title>bus {b + 1} to school {escape(school.id)}</title></polyline>')
             previous = school
         out.append("</g>")
     for school in problem.schools:
         x, y = (float(v) for v in pt(school.x, school.y).split(","))
-        out.append(f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
-                   f'fill="black"><title>school {escape(school.id)}</title></rect>')
-        out.append(f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="11">'
-                   f'{escape(school.id)}</text>')
-    caption = (f"{solution.bus_count} buses, {solution.route_count} routes, "
-               f"{len(problem.stops)} stops, {len(problem.schools)} schools")
+        out.append(
+            f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+            f'fill="black"><title>school {escape(school.id)}</title></rect>'
+        )
+        out.append(f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="11">{escape(school.id)}</text>')
+    caption = (
+        f"{solution.bus_count} buses, {solution.route_count} routes, "
+        f"{len(problem.stops)} stops, {len(problem.schools)} schools"
+    )
     if title:
         caption = f"{title}: {caption}"
     out.append(f'<text x="{MARGIN}" y="{SIZE + 25}" font-size="16">{escape(caption)}</text>')

@@ -8,8 +8,15 @@ from transportation.routing.model import Params, Pickup, Problem, Route, School,
 
 
 def tiny_params(**overrides) -> Params:
-    values = {"capacity": 10, "speed": 10.0, "stop_time": 10.0, "stop_time_per_student": 1.0,
-                  "unload_time": 60.0, "max_ride": 600.0, "depot": (0.0, 0.0)}
+    values = {
+        "capacity": 10,
+        "speed": 10.0,
+        "stop_time": 10.0,
+        "stop_time_per_student": 1.0,
+        "unload_time": 60.0,
+        "max_ride": 600.0,
+        "depot": (0.0, 0.0),
+    }
     values.update(overrides)
     return Params(**values)
 
@@ -43,16 +50,21 @@ def solution(*buses) -> Solution:
     return Solution(tuple(tuple(bus) for bus in buses))
 
 
-def random_problem(seed: int, schools: int, stops: int, *, size: float = 20_000.0,
-                   params: Params | None = None, bells=(7 * 3600, 7.75 * 3600, 8.5 * 3600,
-                                                       9.25 * 3600)) -> Problem:
+def random_problem(
+    seed: int,
+    schools: int,
+    stops: int,
+    *,
+    size: float = 20_000.0,
+    params: Params | None = None,
+    bells=(7 * 3600, 7.75 * 3600, 8.5 * 3600, 9.25 * 3600),
+) -> Problem:
     """A random district; every stop can reach its school alone within the ride limit."""
     rng = random.Random(seed)
     params = params or Params(max_ride=1800.0, depot=(size / 2, size / 2))
     school_list = []
     for k in range(schools):
-        school_list.append(School(f"S{k + 1}", rng.uniform(0, size), rng.uniform(0, size),
-                                  float(rng.choice(bells))))
+        school_list.append(School(f"S{k + 1}", rng.uniform(0, size), rng.uniform(0, size), float(rng.choice(bells))))
     stop_list = []
     reach = params.max_ride * params.speed * 0.9
     for i in range(stops):
@@ -61,6 +73,7 @@ def random_problem(seed: int, schools: int, stops: int, *, size: float = 20_000.
             dx, dy = rng.uniform(-1, 1) * reach / 2, rng.uniform(-1, 1) * reach / 2
             if abs(dx) + abs(dy) <= reach:
                 break
-        stop_list.append(Stop(f"P{i + 1}", school.x + dx, school.y + dy, school.id,
-                              rng.randint(1, params.capacity // 2)))
+        stop_list.append(
+            Stop(f"P{i + 1}", school.x + dx, school.y + dy, school.id, rng.randint(1, params.capacity // 2))
+        )
     return Problem(tuple(school_list), tuple(stop_list), params)

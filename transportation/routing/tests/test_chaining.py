@@ -21,8 +21,8 @@ def routes_for(problem, seed):
         members = list(inst.members[k])
         rng.shuffle(members)
         while members:
-            take = members[:int(rng.integers(1, 3))]
-            members = members[len(take):]
+            take = members[: int(rng.integers(1, 3))]
+            members = members[len(take) :]
             case = inst.cases[k]
             local = [int(np.searchsorted(inst.members[k], v)) for v in take]
             routes.append(RouteInfo(k, tuple(int(v) for v in take), case.duration(local), 0.0))

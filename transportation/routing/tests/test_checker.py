@@ -11,8 +11,7 @@ from .factories import route, solution, two_school_problem
 
 
 def feasible_plan(problem):
-    return solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", "B2", problem=problem)])
+    return solution([route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", problem=problem)])
 
 
 def test_hand_timed_plan_is_feasible_and_measured():
@@ -28,8 +27,7 @@ def test_hand_timed_plan_is_feasible_and_measured():
 
 def test_one_bus_per_route_is_feasible():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem)],
-                    [route("B", "B2", "B1", problem=problem)])
+    plan = solution([route("A", "A1", "A2", problem=problem)], [route("B", "B2", "B1", problem=problem)])
     assert check_solution(problem, plan).ok
 
 
@@ -44,8 +42,12 @@ def test_ride_too_long():
     problem = two_school_problem(max_ride=114.0)
     report = check_solution(problem, feasible_plan(problem))
     assert report.kinds() == {"ride"}
-    ok = solution([route("A", "A1", problem=problem)], [route("A", "A2", problem=problem)],
-                  [route("B", "B1", problem=problem)], [route("B", "B2", problem=problem)])
+    ok = solution(
+        [route("A", "A1", problem=problem)],
+        [route("A", "A2", problem=problem)],
+        [route("B", "B1", problem=problem)],
+        [route("B", "B2", problem=problem)],
+    )
     assert check_solution(problem, ok).ok
 
 
@@ -58,21 +60,21 @@ def test_late_arrival_after_a_previous_route():
     assert report.kinds() == {"late"}
     # With a 9:00 bell the same chain works.
     schools = (problem.schools[0], replace(problem.schools[1], bell=9 * 3600.0))
-    assert check_solution(Problem(schools, problem.stops, problem.params),
-                          feasible_plan(problem)).ok
+    assert check_solution(Problem(schools, problem.stops, problem.params), feasible_plan(problem)).ok
 
 
 def test_impossible_chain_order():
     problem = two_school_problem()
-    plan = solution([route("B", "B1", "B2", problem=problem),
-                     route("A", "A1", "A2", problem=problem)])
+    plan = solution([route("B", "B1", "B2", problem=problem), route("A", "A1", "A2", problem=problem)])
     assert check_solution(problem, plan).kinds() == {"chain"}
 
 
 def test_same_school_twice_on_one_bus_is_an_impossible_chain():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", problem=problem), route("A", "A2", problem=problem)],
-                    [route("B", "B1", "B2", problem=problem)])
+    plan = solution(
+        [route("A", "A1", problem=problem), route("A", "A2", problem=problem)],
+        [route("B", "B1", "B2", problem=problem)],
+    )
     assert check_solution(problem, plan).kinds() == {"chain"}
 
 
@@ -86,17 +88,18 @@ def test_stop_missed():
 
 def test_stop_served_twice():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", "B2", problem=problem)],
-                    [route("B", "B2", problem=problem)])
+    plan = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", problem=problem)],
+        [route("B", "B2", problem=problem)],
+    )
     assert check_solution(problem, plan).kinds() == {"duplicate"}
 
 
 def test_stop_that_fits_one_bus_split_in_two():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", "B2", shares=[3, 3])],
-                    [route("B", "B1", shares=[3])])
+    plan = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", shares=[3, 3])], [route("B", "B1", shares=[3])]
+    )
     assert check_solution(problem, plan).kinds() == {"split"}
 
 
@@ -104,30 +107,36 @@ def test_big_stop_may_be_split():
     problem = two_school_problem()
     big = Stop("B3", 3000.0, 200.0, "B", 15)
     problem = Problem(problem.schools, (*problem.stops, big), problem.params)
-    plan = solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", "B2", problem=problem)],
-                    [route("B", "B3", shares=[10])], [route("B", "B3", shares=[5])])
+    plan = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", problem=problem)],
+        [route("B", "B3", shares=[10])],
+        [route("B", "B3", shares=[5])],
+    )
     assert check_solution(problem, plan).ok
-    short = solution([route("A", "A1", "A2", problem=problem),
-                      route("B", "B1", "B2", problem=problem)],
-                     [route("B", "B3", shares=[10])])
+    short = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", problem=problem)],
+        [route("B", "B3", shares=[10])],
+    )
     assert check_solution(problem, short).kinds() == {"missed"}
 
 
 def test_stop_on_another_schools_route():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", problem=problem)],
-                    [route("A", "B2", problem=problem)])
+    plan = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B1", problem=problem)],
+        [route("A", "B2", problem=problem)],
+    )
     assert check_solution(problem, plan).kinds() == {"wrong-school"}
 
 
 def test_unknown_names_and_empty_routes():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", "B2", problem=problem)],
-                    [route("Z", "A1", shares=[0])], [route("A", "Q9", shares=[1])],
-                    [route("B")])
+    plan = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", problem=problem)],
+        [route("Z", "A1", shares=[0])],
+        [route("A", "Q9", shares=[1])],
+        [route("B")],
+    )
     kinds = check_solution(problem, plan).kinds()
     assert {"unknown", "empty"} <= kinds
 

@@ -20,7 +20,7 @@ def set_partitions(items):
     for partition in set_partitions(rest):
         yield [[head], *partition]
         for i in range(len(partition)):
-            yield [*partition[:i], [head] + partition[i], *partition[i + 1:]]
+            yield [*partition[:i], [head] + partition[i], *partition[i + 1 :]]
 
 
 def brute_force_buses(problem: Problem) -> int:
@@ -39,8 +39,7 @@ def brute_force_buses(problem: Problem) -> int:
         for partition in set_partitions(ids):
             options = []
             for block in partition:
-                routes = [Route(school.id, tuple(Pickup(s, counts[s]) for s in order))
-                          for order in permutations(block)]
+                routes = [Route(school.id, tuple(Pickup(s, counts[s]) for s in order)) for order in permutations(block)]
                 options.append([r for r in routes if route_ok(r)])
             if all(options):
                 plans.append(options)
@@ -57,18 +56,19 @@ def brute_force_buses(problem: Problem) -> int:
             for grouping in set_partitions(list(range(len(routes)))):
                 if len(grouping) >= best:
                     continue
-                buses = tuple(tuple(sorted((routes[i] for i in g), key=lambda r: bells[r.school]))
-                              for g in grouping)
+                buses = tuple(tuple(sorted((routes[i] for i in g), key=lambda r: bells[r.school])) for g in grouping)
                 if check_solution(problem, Solution(buses)).ok:
                     best = len(grouping)
             return
         for plan in plans_left[0]:
+
             def pick(slots, acc):
                 if not slots:
                     expand(plans_left[1:], chosen + acc)
                     return
                 for r in slots[0]:
                     pick(slots[1:], [*acc, r])
+
             pick(plan, [])
 
     expand(per_school, [])
@@ -77,8 +77,7 @@ def brute_force_buses(problem: Problem) -> int:
 
 def tiny_problem(seed: int) -> Problem:
     params = Params(capacity=10, max_ride=900.0, depot=(4000.0, 4000.0))
-    return random_problem(seed, schools=3, stops=5, size=8000.0, params=params,
-                          bells=(7 * 3600, 7.5 * 3600, 8 * 3600))
+    return random_problem(seed, schools=3, stops=5, size=8000.0, params=params, bells=(7 * 3600, 7.5 * 3600, 8 * 3600))
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -116,20 +115,20 @@ def test_same_seed_same_answer():
 
 def test_big_stop_is_split_into_bus_loads():
     params = Params(capacity=10, max_ride=1800.0, depot=(0.0, 0.0))
-    problem = Problem((School("S", 0.0, 0.0, 8 * 3600.0),),
-                      (Stop("BIG", 5000.0, 0.0, "S", 23), Stop("SMALL", 4000.0, 0.0, "S", 3)),
-                      params)
+    problem = Problem(
+        (School("S", 0.0, 0.0, 8 * 3600.0),),
+        (Stop("BIG", 5000.0, 0.0, "S", 23), Stop("SMALL", 4000.0, 0.0, "S", 3)),
+        params,
+    )
     result = solve(problem, time_limit=1)
     assert result.report.ok, result.report.summary()
-    shares = sorted(p.students for bus in result.solution.buses for r in bus
-                    for p in r.pickups if p.stop == "BIG")
+    shares = sorted(p.students for bus in result.solution.buses for r in bus for p in r.pickups if p.stop == "BIG")
     assert sum(shares) == 23 and max(shares) <= 10
 
 
 def test_school_without_stops_is_fine():
     problem = two_school_problem()
-    problem = Problem((*problem.schools, School("C", 0.0, 0.0, 9 * 3600.0)), problem.stops,
-                      problem.params)
+    problem = Problem((*problem.schools, School("C", 0.0, 0.0, 9 * 3600.0)), problem.stops, problem.params)
     result = solve(problem, time_limit=1)
     assert result.report.ok
     assert all(r.school != "C" for bus in result.solution.buses for r in bus)

@@ -15,10 +15,25 @@ from transportation.routing.svg import render_svg
 from .factories import route, solution, two_school_problem
 
 SCHOOLS = "ID\tX\tY\tAMEARLY\tAMLATE\nA\t0\t0\t700\t720\nB\t3000\t0\t800\t830\n"
-STOPS = ("ID\tX_COORD\tY_COORD\tEP_ID\tSTUDENT_COUNT\n"
-         "A1\t0\t1000\tA\t4\nA2\t0\t500\tA\t5\nB1\t3000\t1000\tB\t6\nB2\t3000\t500\tB\t3\n")
-SMALL = ["--capacity", "10", "--speed", "10", "--stop-time", "10",
-         "--stop-time-per-student", "1", "--unload-time", "60", "--depot", "0", "0"]
+STOPS = (
+    "ID\tX_COORD\tY_COORD\tEP_ID\tSTUDENT_COUNT\n"
+    "A1\t0\t1000\tA\t4\nA2\t0\t500\tA\t5\nB1\t3000\t1000\tB\t6\nB2\t3000\t500\tB\t3\n"
+)
+SMALL = [
+    "--capacity",
+    "10",
+    "--speed",
+    "10",
+    "--stop-time",
+    "10",
+    "--stop-time-per-student",
+    "1",
+    "--unload-time",
+    "60",
+    "--depot",
+    "0",
+    "0",
+]
 
 
 def write(tmp_path: Path, schools=SCHOOLS, stops=STOPS):
@@ -73,22 +88,29 @@ def test_bad_values_and_duplicates(tmp_path):
     with pytest.raises(InputError) as err:
         read_problem(*write(tmp_path, schools=schools, stops=stops))
     text = str(err.value)
-    for needle in ("Schools.txt line 4 (ID A): duplicate", "Schools.txt line 5 (ID C)",
-                   "Schools.txt line 6 (ID D)", "Stops.txt line 6 (ID A1): duplicate",
-                   "Stops.txt line 7 (ID E1)", "Stops.txt line 8 (ID E2)"):
+    for needle in (
+        "Schools.txt line 4 (ID A): duplicate",
+        "Schools.txt line 5 (ID C)",
+        "Schools.txt line 6 (ID D)",
+        "Stops.txt line 6 (ID A1): duplicate",
+        "Stops.txt line 7 (ID E1)",
+        "Stops.txt line 8 (ID E2)",
+    ):
         assert needle in text
 
 
 def test_solution_round_trip_with_split_shares(tmp_path):
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem),
-                     route("B", "B1", "B2", shares=[6, 3])])
+    plan = solution([route("A", "A1", "A2", problem=problem), route("B", "B1", "B2", shares=[6, 3])])
     path = tmp_path / "plan.csv"
     write_solution(path, problem, plan)
     assert path.read_text().splitlines()[1] == "1,1,A,A1 A2"
     assert read_solution(path, problem) == plan
-    split = solution([route("A", "A1", "A2", problem=problem), route("B", "B2", problem=problem)],
-                     [route("B", "B1", shares=[4])], [route("B", "B1", shares=[2])])
+    split = solution(
+        [route("A", "A1", "A2", problem=problem), route("B", "B2", problem=problem)],
+        [route("B", "B1", shares=[4])],
+        [route("B", "B1", shares=[2])],
+    )
     write_solution(path, problem, split)
     assert "B1:4" in path.read_text()
     assert read_solution(path, problem) == split
@@ -97,15 +119,20 @@ def test_solution_round_trip_with_split_shares(tmp_path):
 def test_cli_writes_a_checked_plan_and_prints_the_bus_count(tmp_path, capsys):
     schools, stops = write(tmp_path)
     out, svg = tmp_path / "plan.csv", tmp_path / "plan.svg"
-    code = main([schools, stops, "--max-ride", "600", "--time-limit", "1", "--out", str(out),
-                 "--svg", str(svg), *SMALL])
+    code = main(
+        [schools, stops, "--max-ride", "600", "--time-limit", "1", "--out", str(out), "--svg", str(svg), *SMALL]
+    )
     assert code == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert printed[-1] == "1"
     assert out.read_text().splitlines()[0] == "bus,order,school,stops"
-    problem = read_problem(schools, stops, Params(capacity=10, speed=10, stop_time=10,
-                                                  stop_time_per_student=1, unload_time=60,
-                                                  max_ride=600, depot=(0, 0)))
+    problem = read_problem(
+        schools,
+        stops,
+        Params(
+            capacity=10, speed=10, stop_time=10, stop_time_per_student=1, unload_time=60, max_ride=600, depot=(0, 0)
+        ),
+    )
     assert check_solution(problem, read_solution(out, problem)).ok
     assert svg.read_text().startswith("<svg")
 
@@ -122,24 +149,51 @@ def test_cli_bad_input_exits_non_zero_and_writes_nothing(tmp_path, capsys):
 def test_cli_as_a_module(tmp_path):
     schools, stops = write(tmp_path)
     out = tmp_path / "plan.csv"
-    done = subprocess.run([sys.executable, "-m", "transportation.routing", schools, stops,
-                           "--max-ride", "600", "--time-limit", "1", "--out", str(out),
-                           "--quiet", *SMALL],
-                          capture_output=True, text=True, cwd=Path(__file__).parents[3])
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "transportation.routing",
+            schools,
+            stops,
+            "--max-ride",
+            "600",
+            "--time-limit",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            *SMALL,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[3],
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
-    missing = subprocess.run([sys.executable, "-m", "transportation.routing", schools,
-                              str(tmp_path / "nope.txt"), "--max-ride", "600", "--out",
-                              str(tmp_path / "x.csv")],
-                             capture_output=True, text=True, cwd=Path(__file__).parents[3])
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "transportation.routing",
+            schools,
+            str(tmp_path / "nope.txt"),
+            "--max-ride",
+            "600",
+            "--out",
+            str(tmp_path / "x.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[3],
+    )
     assert missing.returncode != 0 and "cannot read" in missing.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_svg_draws_every_bus_and_school():
     problem = two_school_problem()
-    plan = solution([route("A", "A1", "A2", problem=problem)],
-                    [route("B", "B1", "B2", problem=problem)])
+    plan = solution([route("A", "A1", "A2", problem=problem)], [route("B", "B1", "B2", problem=problem)])
     picture = render_svg(problem, plan, "demo")
     assert picture.count("<g ") == 2
     assert "school A" in picture and "school B" in picture
