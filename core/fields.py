@@ -8,28 +8,24 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-def latitude_field() -> models.DecimalField:
-    """Degrees north (WGS 84), to about ten centimetres; optional."""
+def _degrees(label, limit: int) -> models.DecimalField:
+    """An optional angle in degrees (WGS 84) within ±``limit``, to about ten centimetres."""
     return models.DecimalField(
-        _("latitude"),
+        label,
         max_digits=9,
         decimal_places=6,
         null=True,
         blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        validators=[MinValueValidator(-limit), MaxValueValidator(limit)],
     )
+
+
+def latitude_field() -> models.DecimalField:
+    return _degrees(_("latitude"), 90)
 
 
 def longitude_field() -> models.DecimalField:
-    """Degrees east (WGS 84), to about ten centimetres; optional."""
-    return models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    return _degrees(_("longitude"), 180)
 
 
 def check_coordinates(instance) -> None:
