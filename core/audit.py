@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import functools
+import operator
 import uuid
 from collections.abc import Iterable
 
@@ -52,38 +53,47 @@ def diff(before: dict, after: dict) -> dict:
 
 
 @functools.cache
-def has_row_district(model: type[models.Model]) -> bool:
-    """Whether each record of ``model`` has one district: its access rule's path crosses no to-many relation."""
+def _district_getter(model: type[models.Model]):
+    """An attribute getter for the district id of ``model``'s records, along its access rule's path.
+
+    None when the records have no one district: no path, or a path that
+    crosses a to-many relation.
+    """
     rule = getattr(model, "access", None)
     if rule is None or not rule.district_path:
-        return False
-    opts = model._meta
-    for part in rule.district_path.split("__"):
-        if part == "pk":
-            return True
-        field = opts.get_field(part)
+        return None
+    opts, names = model._meta, []
+    *hops, last = rule.district_path.split("__")
+    for hop in hops:
+        field = opts.get_field(hop)
         if field.many_to_many or field.one_to_many:
-            return False
-        if field.is_relation:
-            opts = field.related_model._meta
-    return True
+            return None
+        names.append(field.name)
+        opts = field.related_model._meta
+    if last == "pk":
+        names.append("pk")
+    else:
+        field = opts.get_field(last)
+        if field.many_to_many or field.one_to_many:
+            return None
+        names.append(field.attname)  # the id of a relation, or the value of a plain field
+    return operator.attrgetter(".".join(names))
+
+
+def has_row_district(model: type[models.Model]) -> bool:
+    """Whether each record of ``model`` has one district: its access rule's path crosses no to-many relation."""
+    return _district_getter(model) is not None
 
 
 def district_of(instance: models.Model):
-    """The district id of a record, following its access rule's path by attribute (None when it has no one district)."""
-    if not has_row_district(type(instance)):
+    """The district id of a record along its access rule's path (None when it has no one district)."""
+    getter = _district_getter(type(instance))
+    if getter is None:
         return None
-    rule = type(instance).access
-    parts = rule.district_path.split("__")
-    target = instance
-    for part in parts[:-1]:
-        target = getattr(target, part, None)
-        if target is None:
-            return None
-    last = parts[-1]
-    if last == "pk":
-        return target.pk
-    return getattr(target, f"{last}_id", None) if hasattr(target, f"{last}_id") else getattr(target, last, None)
+    try:
+        return getter(instance)
+    except AttributeError:  # an empty relation on the way (a related object that does not exist is one too)
+        return None
 
 
 def _entry(actor, change: str, instance: models.Model, changes: dict, ct: ContentType | None = None) -> AuditEntry:

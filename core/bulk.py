@@ -162,8 +162,6 @@ class AuditLines:
     connection); ``line()`` adds the record's part.
     """
 
-    sql = ""
-
     def __init__(self, actor, models_: tuple[type[models.Model], ...] = ()):
         has_actor = actor is not None and actor.pk
         self.timestamp = timezone.now()

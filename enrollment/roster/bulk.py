@@ -246,14 +246,34 @@ def _copy(cursor, sql: str, rows, text: bool = False) -> None:
             raise stream.error
 
 
-def _copy_options(fields) -> str:
+def _csv_copy_sql(table: str, fields) -> str:
+    """COPY of CSV rows into ``table`` (quoted) for ``fields``; empty text in a NOT NULL column stays empty."""
     not_null_text = [
         connection.ops.quote_name(f.column)
         for f in fields
         if isinstance(f, (models.CharField, models.TextField)) and not f.null
     ]
     force = f", FORCE_NOT_NULL ({', '.join(not_null_text)})" if not_null_text else ""
-    return f"(FORMAT csv{force})"
+    return f"COPY {table} ({column_list(fields)}) FROM STDIN WITH (FORMAT csv{force})"
+
+
+def _row_values(model):
+    """The COPY statement for new rows of ``model``, and a function giving a new instance's values for it.
+
+    An empty value in a nullable text column is stored as NULL (and set so on the instance).
+    """
+    fields = model._meta.concrete_fields
+    values = operator.attrgetter(*[f.attname for f in fields])
+    nullable_text = [f.attname for f in fields if isinstance(f, (models.CharField, models.TextField)) and f.null]
+
+    def row(obj):
+        state = obj.__dict__
+        for name in nullable_text:
+            if state[name] == "":
+                state[name] = None
+        return values(obj)
+
+    return _csv_copy_sql(connection.ops.quote_name(model._meta.db_table), fields), row
 
 
 def _born(obj, pk: int, now) -> None:
@@ -264,20 +284,8 @@ def _born(obj, pk: int, now) -> None:
 
 def _insert_stream(cursor, model, instances: Iterable) -> None:
     """COPY new rows (ids already given) into the model's table, as ``instances`` produces them."""
-    fields = model._meta.concrete_fields
-    values = operator.attrgetter(*[f.attname for f in fields])
-    nullable_text = [f.attname for f in fields if isinstance(f, (models.CharField, models.TextField)) and f.null]
-
-    def rows():
-        for obj in instances:
-            state = obj.__dict__
-            for name in nullable_text:  # an empty value in a nullable text column is stored as NULL
-                if state[name] == "":
-                    state[name] = None
-            yield values(obj)
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    _copy(cursor, f"COPY {table} ({column_list(fields)}) FROM STDIN WITH {_copy_options(fields)}", rows())
+    sql, row = _row_values(model)
+    _copy(cursor, sql, map(row, instances))
 
 
 def _insert_copy(cursor, model, instances: list) -> None:
@@ -297,11 +305,7 @@ def _update_copy(cursor, model, instances: list) -> None:
     temp = connection.ops.quote_name(f"roster_update_{model._meta.model_name}")
     cursor.execute(f"DROP TABLE IF EXISTS {temp}")
     cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {column_list(fields)} FROM {table} WITH NO DATA")
-    _copy(
-        cursor,
-        f"COPY {temp} ({column_list(fields)}) FROM STDIN WITH {_copy_options(fields)}",
-        map(operator.attrgetter(*[f.attname for f in fields]), instances),
-    )
+    _copy(cursor, _csv_copy_sql(temp, fields), map(operator.attrgetter(*[f.attname for f in fields]), instances))
     now = timezone.now()
     assignments = ", ".join(
         f"{connection.ops.quote_name(f.column)} = u.{connection.ops.quote_name(f.column)}" for f in fields[1:]
@@ -318,7 +322,7 @@ def _update_copy(cursor, model, instances: list) -> None:
 
 
 class AuditValues:
-    """``core.audit.snapshot``, ``diff`` and ``district_of`` for many rows of one model: the same values, faster.
+    """``core.audit.snapshot`` and ``diff`` for many rows of one model: the same values, faster.
 
     A new record's values are written straight to JSON text (the JSON that
     ``log_bulk`` would store); ``test_roster_bulk`` holds the two equal.
@@ -330,7 +334,6 @@ class AuditValues:
         self.values = operator.attrgetter(*[f.attname for f in fields])
         self.plain = [i for i, f in enumerate(fields) if isinstance(f, PLAIN_FIELDS)]
         self.encoders = [(json.dumps(f.name) + ": [null, ", json_encoder(f)) for f in fields]
-        self._district = _district_getter(model)
 
     def snapshot(self, obj) -> dict:
         values = list(self.values(obj))
@@ -348,23 +351,6 @@ class AuditValues:
             if value is not None
         ]
         return "{" + ", ".join(parts) + "}"
-
-    def district(self, obj):
-        """``core.audit.district_of(obj)``, read with one attribute getter."""
-        if self._district is None:
-            return None
-        try:
-            return self._district(obj)
-        except AttributeError:  # a relation on the way is empty
-            return audit.district_of(obj)
-
-
-def _district_getter(model):
-    """An attribute getter for the district id of ``model``'s records, or None when they have no one district."""
-    if not audit.has_row_district(model):
-        return None
-    *hops, last = model.access.district_path.split("__")
-    return operator.attrgetter(".".join([*hops, "pk" if last == "pk" else f"{last}_id"]))
 
 
 class AuditRows:
@@ -387,7 +373,7 @@ class AuditRows:
                 obj.pk,
                 str(obj),
                 spec.changes_json(obj, change.before),
-                spec.district(obj),
+                audit.district_of(obj),
             )
             + "\n"
         )
@@ -401,26 +387,14 @@ class TableChunks:
     """
 
     def __init__(self, pipe: CopyPipe, model, size: int = 20_000, after: TableChunks | None = None):
-        fields = model._meta.concrete_fields
         self.pipe, self.size, self.after = pipe, size, after
-        self.sql = (
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({column_list(fields)}) "
-            f"FROM STDIN WITH {_copy_options(fields)}"
-        )
-        self.values = operator.attrgetter(*[f.attname for f in fields])
-        self.nullable_text = [
-            f.attname for f in fields if isinstance(f, (models.CharField, models.TextField)) and f.null
-        ]
+        self.sql, self.row = _row_values(model)
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.count = 0
 
     def add(self, obj) -> None:
-        state = obj.__dict__
-        for name in self.nullable_text:  # an empty value in a nullable text column is stored as NULL
-            if state[name] == "":
-                state[name] = None
-        self.writer.writerow(self.values(obj))
+        self.writer.writerow(self.row(obj))
         self.count += 1
         if self.count >= self.size:
             self.flush()

@@ -579,8 +579,12 @@ class Planner:
             for e in qs:
                 existing[e.student_id].append(e)
         self._named_by_state, self._named_by_ext, self._known_enrollments = by_state, by_ext, existing
-        # With none, every enrollment row is new and prepare_enrollments() reads nothing more.
-        self.has_existing_enrollments = bool(existing)
+
+    @property
+    def has_existing_enrollments(self) -> bool:
+        """Whether a student the rows name is enrolled already; with none, every enrollment row is new and
+        ``prepare_enrollments()`` reads nothing more. Known after ``read_enrollments()``."""
+        return bool(self._known_enrollments)
 
     def prepare_enrollments(self) -> None:
         """Name each row's student, school, year and dates; match existing enrollments; one primary at a time."""

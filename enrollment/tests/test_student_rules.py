@@ -67,3 +67,18 @@ def test_student_changes_are_filed_under_the_students_district(world):
     assert not AuditEntry.objects.restrict(world.other_admin).filter(pk__in=entries).exists()
     # A record reached through a to-many relation has no one district.
     assert not audit.has_row_district(type(world.district_admin))
+
+
+def test_the_district_of_a_record_follows_its_access_path(world):
+    from core import audit
+    from district.models import District, School
+    from enrollment.models import Enrollment, StudentExternalId
+
+    student = f.StudentFactory.build(district=world.district)
+    assert audit.district_of(student) == world.district.pk
+    assert audit.district_of(StudentExternalId(student=student)) == world.district.pk  # through the student
+    assert audit.district_of(Enrollment(school=world.washington)) == world.district.pk  # through the school
+    assert audit.district_of(world.other_district) == world.other_district.pk  # a district is its own
+    assert audit.district_of(School(name="No district yet")) is None  # an empty relation on the way
+    assert audit.district_of(StudentExternalId()) is None
+    assert [audit.has_row_district(model) for model in (District, School, Enrollment)] == [True, True, True]
