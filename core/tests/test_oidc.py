@@ -22,8 +22,9 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.messages import get_messages
 
 from core import oidc
+from core.choices import Role
 from core.models import AuditEntry, ExternalIdentity, User
-from district.tests.factories import UserFactory
+from district.tests.factories import RoleAssignmentFactory, UserFactory
 
 from .oidc_provider import CLIENT_ID, Provider, new_private_key_pem
 
@@ -383,8 +384,6 @@ def test_entra_multi_tenant_issuer_template_is_filled_with_the_token_tenant(sett
 
 
 def test_the_link_shows_on_the_user_page_and_an_administrator_can_unlink_it(client, oidc_settings, provider, world):
-    from district.tests.factories import RoleAssignmentFactory
-
     ada = UserFactory(username="ada", email="ada.admin@district.example")
     RoleAssignmentFactory(user=ada, district=world.district)
     sign_in(client, provider, "ada")
@@ -403,3 +402,15 @@ def test_the_link_shows_on_the_user_page_and_an_administrator_can_unlink_it(clie
     assert AuditEntry.objects.filter(
         content_type__model="externalidentity", object_id=str(identity.pk), change="delete"
     ).exists()
+
+
+def test_a_district_wide_role_signed_in_by_the_provider_still_gives_a_one_time_code(
+    client, oidc_settings, provider, world
+):
+    oidc_settings.OPS_REQUIRE_TOTP = True
+    ada = UserFactory(username="ada", email="ada.admin@district.example")
+    RoleAssignmentFactory(user=ada, district=world.district, role=Role.DISTRICT_ADMIN)
+    response = sign_in(client, provider, "ada", next_url="/core/user/")
+    assert response["Location"] == "/core/user/"
+    assert signed_in_user(client) == ada
+    assert client.get("/core/user/")["Location"] == "/account/two-factor/?next=%2Fcore%2Fuser%2F"
