@@ -1,7 +1,10 @@
 """The admin site writes through the same services, so its changes are audited too."""
 
+import contextlib
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
 from .models import ApiToken, AuditEntry, Disclosure, User
@@ -46,3 +49,8 @@ admin.site.register(
     Disclosure, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "channel", "what", "student_count"]
 )
 admin.site.register(ApiToken, ReadOnlyAdmin, list_display=["name", "prefix", "user", "expires_at", "revoked_at"])
+
+# Authenticator secrets stay out of the admin site: a user's app is reset,
+# audited, from their page in the portal.
+with contextlib.suppress(admin.sites.NotRegistered):
+    admin.site.unregister(TOTPDevice)

@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from . import oidc
+
 
 class LoginForm(AuthenticationForm):
     """Sign-in form; integration accounts cannot sign in to pages."""
@@ -20,4 +22,8 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "show_demo": settings.OPS_SHOW_DEMO_LOGINS}
+        return {
+            **super().get_context_data(**kwargs),
+            "show_demo": settings.OPS_SHOW_DEMO_LOGINS,
+            "oidc_label": oidc.button_label() if oidc.enabled() else None,
+        }

@@ -292,3 +292,45 @@ class ApiToken(TrackedModel):
     def allows(self, app_label: str, write: bool) -> bool:
         wanted = {f"{app_label}:write"} if write else {f"{app_label}:read", f"{app_label}:write"}
         return bool(wanted & set(self.scopes))
+
+
+class ExternalIdentity(models.Model):
+    """A person's account at the district's identity provider, linked to a user here.
+
+    Linked once, on the first sign-in, by a verified email; from then on the
+    provider's (issuer, subject) pair alone finds the user, whatever the email
+    becomes. Roles still come from the user's assignments here.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="external_identities",
+    )
+    issuer = models.CharField(_("identity provider"), max_length=255)
+    subject = models.CharField(_("subject at the provider"), max_length=255)
+    email = models.CharField(_("email when linked"), max_length=254, blank=True)
+    created_at = models.DateTimeField(_("linked"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last sign-in"), null=True, blank=True, editable=False)
+
+    objects = RestrictedQuerySet.as_manager()
+    audit_exclude = ("last_used_at",)
+    access = policy.AccessRule(
+        kind=Kind.ACCESS,
+        district_path="user__role_assignments__district",
+        multi_valued=True,
+        unassigned_path="user__role_assignments",
+    )
+
+    class Meta:
+        ordering = ["issuer", "subject"]
+        verbose_name = _("external sign-in")
+        verbose_name_plural = _("external sign-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_subject_unique"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="external_identity_one_per_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email or self.subject} @ {self.issuer}"

@@ -2,19 +2,21 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import services
+from . import audit, services
 from .choices import Action
 from .filtersets import ApiTokenFilterSet, AuditEntryFilterSet, DisclosureFilterSet, UserFilterSet
 from .forms import RecordForm
-from .models import ApiToken, AuditEntry, Disclosure, User
+from .models import ApiToken, AuditEntry, Disclosure, ExternalIdentity, User
 from .registry import READ_ONLY, Pages, pages
 from .views import PolicyMixin, RecordEditView
 
@@ -95,6 +97,45 @@ class ApiTokenRevokeView(PolicyMixin, View):
         return HttpResponseRedirect(reverse("core:apitoken_detail", args=[pk]))
 
 
+class UserUnlinkView(PolicyMixin, View):
+    """Removes one of a user's links to the identity provider; the next sign-in links again by email."""
+
+    action = Action.CHANGE
+
+    def post(self, request, pk):
+        user = get_object_or_404(User.objects.restrict(request.user, Action.CHANGE), pk=pk)
+        identity_id = request.POST.get("identity", "")
+        if not identity_id.isdigit():
+            raise Http404
+        identity = get_object_or_404(ExternalIdentity.objects.filter(user=user), pk=int(identity_id))
+        services.record_delete(actor=request.user, instance=identity)
+        messages.success(request, _("Unlinked %(identity)s.") % {"identity": identity})
+        return HttpResponseRedirect(reverse("core:user_detail", args=[pk]))
+
+
+class UserResetSecondFactorView(PolicyMixin, View):
+    """Forgets a user's authenticator app (a lost phone); they set up a new one at their next sign-in."""
+
+    action = Action.CHANGE
+
+    def post(self, request, pk):
+        user = get_object_or_404(User.objects.restrict(request.user, Action.CHANGE), pk=pk)
+        with transaction.atomic():
+            for device in TOTPDevice.objects.filter(user=user).order_by("pk"):
+                audit.log_change(
+                    actor=request.user,
+                    change=AuditEntry.Change.DELETE,
+                    instance=device,
+                    before={"user": user.pk, "name": device.name, "confirmed": device.confirmed},
+                    after=None,
+                )
+                device.delete()
+        messages.success(
+            request, _("%(user)s will set up a new authenticator app at the next sign-in.") % {"user": user}
+        )
+        return HttpResponseRedirect(reverse("core:user_detail", args=[pk]))
+
+
 pages.register(
     Pages(
         model=User,
@@ -105,6 +146,8 @@ pages.register(
         filterset=UserFilterSet,
         import_key="username",
         actions=frozenset({"list", "detail", "add", "edit", "import", "export"}),
+        extra_views={"unlink": UserUnlinkView, "reset_second_factor": UserResetSecondFactorView},
+        detail_template="core/user_detail.html",
     )
 )
 pages.register(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "district",
     "enrollment",
@@ -59,7 +62,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -106,6 +111,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "core.oidc.OidcBackend"]
+
+# Staff sign-in through the district's OpenID Connect provider (core/oidc.py);
+# off, with only the password form, while no issuer is set.
+OPS_OIDC_ISSUER = env.str("OPS_OIDC_ISSUER", default="")
+OPS_OIDC_PROVIDER = env.str("OPS_OIDC_PROVIDER", default="google")  # google | entra | oidc
+OPS_OIDC_TENANTS = env.list("OPS_OIDC_TENANTS", default=[])  # Entra tenant ids whose people may link
+OPS_OIDC_BUTTON_LABEL = env.str("OPS_OIDC_BUTTON_LABEL", default="")
+OIDC_RP_CLIENT_ID = env.str("OPS_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OPS_OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = env.int("OPS_OIDC_TIMEOUT", default=10)
+if OPS_OIDC_PROVIDER not in ("google", "entra", "oidc"):
+    raise ImproperlyConfigured("OPS_OIDC_PROVIDER must be google, entra or oidc.")
+if OPS_OIDC_ISSUER and OPS_OIDC_PROVIDER == "entra" and not OPS_OIDC_TENANTS:
+    raise ImproperlyConfigured("OPS_OIDC_PROVIDER=entra needs OPS_OIDC_TENANTS (the tenant ids allowed to sign in).")
+
+# A time-based one-time code (core/twofactor.py) after sign-in for district-wide
+# roles; on in production, off in the demo so its logins work with a password.
+OPS_REQUIRE_TOTP = env.bool("OPS_REQUIRE_TOTP", default=not DEBUG)
+OTP_TOTP_ISSUER = "District Ops Portal"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
