@@ -1,6 +1,8 @@
-"""Request id middleware: tags the request and every audit row it writes."""
+"""Request id middleware: tags the request and every audit row it writes; no-store on the API and downloads."""
 
 import re
+
+from django.utils.cache import add_never_cache_headers
 
 from . import context
 from .choices import Source
@@ -26,4 +28,23 @@ class RequestIdMiddleware:
         with context.acting(via=via, rid=rid):
             response = self.get_response(request)
         response["X-Request-ID"] = rid
+        return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every API response and every download.
+
+    Student records reach people through the API and through files (exports,
+    report files, roster packages); neither a browser nor a proxy may keep a
+    copy. A download is any response sent as an attachment, so a new export
+    is covered without its author doing anything.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/") or response.get("Content-Disposition", "").startswith("attachment"):
+            add_never_cache_headers(response)
         return response

@@ -371,8 +371,18 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
+def _health_details_allowed(request) -> bool:
+    """The parts are shown to signed-in staff (anyone with a role), or to all with ``OPS_HEALTH_DETAILS``."""
+    if settings.OPS_HEALTH_DETAILS:
+        return True
+    user = request.user
+    if not user.is_authenticated or getattr(user, "is_integration", False):
+        return False
+    return user.is_superuser or bool(policy.scope_for(user).assignments)
+
+
 def health(request):
-    """Database, cache and broker status, for load balancers and operators."""
+    """The overall status for load balancers (200 or 503); the parts for staff and operators."""
     status = {}
     try:
         with connection.cursor() as cursor:
@@ -401,7 +411,9 @@ def health(request):
         except Exception as exc:  # noqa: BLE001
             status["broker"] = {"ok": False, "error": exc.__class__.__name__}
     healthy = all(part["ok"] for part in status.values())
-    body = {"status": "ok" if healthy else "degraded", **status}
+    body = {"status": "ok" if healthy else "degraded"}
+    if _health_details_allowed(request):
+        body.update(status)
     if "text/html" in request.headers.get("Accept", "") and request.GET.get("format") != "json":
         return render(request, "core/health.html", {"status": body}, status=200 if healthy else 503)
     return JsonResponse(body, status=200 if healthy else 503)

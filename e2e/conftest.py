@@ -29,11 +29,18 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the Content-Security-Policy blocked anything on it."""
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15000)
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and page.csp_violations.append(message.text),
+    )
     yield page
     context.close()
+    assert page.csp_violations == []
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_login_and_list_pages_are_accessible_and_keyboard_usable(world, page, si
     assert page.evaluate("document.activeElement.id") == "main"
     page.get_by_label("Search").fill("Washington")
     page.get_by_label("Search").press("Enter")
-    page.wait_for_function("!document.body.innerText.includes('Lincoln Elementary School')")
+    page.wait_for_function("() => !document.body.innerText.includes('Lincoln Elementary School')")
     assert page.get_by_role("link", name="Washington Middle School").is_visible()
 
 

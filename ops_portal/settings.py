@@ -9,10 +9,12 @@ folder, Celery tasks in-process, a local-memory cache and DEBUG on.
   the production configuration (``manage.py check --deploy`` is clean).
 """
 
+import datetime
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "core",
     "district",
     "enrollment",
@@ -55,8 +59,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +73,7 @@ MIDDLEWARE = [
     "core.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the sign-in page with its message
 ]
 
 ROOT_URLCONF = "ops_portal.urls"
@@ -108,10 +115,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before any password check
+    "django.contrib.auth.backends.ModelBackend",
+    "core.oidc.OidcBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "core.oidc.OidcBackend"]
 
 # Staff sign-in through the district's OpenID Connect provider (core/oidc.py);
 # off, with only the password form, while no issuer is set.
@@ -171,6 +182,42 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_AGE", default=8 * 3600)
 
+# Content-Security-Policy on every response (django-csp): no inline script or
+# style anywhere; the API docs pages widen it for themselves (core.api.docs).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Limits on guessing. The client address is REMOTE_ADDR, or the address in
+# X-Forwarded-For when the request comes from one of these proxies (addresses
+# or networks, e.g. "10.0.0.0/8"); see core.net.
+OPS_TRUSTED_PROXIES = env.list("OPS_TRUSTED_PROXIES", default=[])
+# Sign-in (django-axes, kept in the database): an account is locked from one
+# address after this many failures, for the cool-off.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("OPS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("OPS_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.auth.lockout_response"
+AXES_CLIENT_STR_CALLABLE = "core.auth.attempt_str"  # how its log lines name the account and address
+# API (core.api.throttling, counted in the cache): bad bearer tokens per client
+# address, and requests per token or signed-in user. An empty value is no limit.
+OPS_TOKEN_FAILURE_RATE = env.str("OPS_TOKEN_FAILURE_RATE", default="10/minute")
+OPS_API_RATE = env.str("OPS_API_RATE", default="1200/minute")
+
 # Celery: Redis when REDIS_URL is set, otherwise tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -212,6 +259,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "core.api.renderers.BrowsableAPIRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -244,6 +293,12 @@ OPS_ASSIGNMENT_LOADER = "district.models.assignments_for_user"
 OPS_SHOW_DEMO_LOGINS = env.bool("OPS_SHOW_DEMO_LOGINS", default=DEBUG)
 OPS_DEMO_PASSWORD = "demo-pass-2026"  # every demo account's password (seed_demo)
 
+# /health/ shows its parts (database, cache, broker) to signed-in staff only,
+# or to every caller with this on; the API schema and docs need a signed-in
+# user (session or token) unless this is on.
+OPS_HEALTH_DETAILS = env.bool("OPS_HEALTH_DETAILS", default=False)
+OPS_API_DOCS_PUBLIC = env.bool("OPS_API_DOCS_PUBLIC", default=False)
+
 # Rows per page on list pages, and the small-cell suppression threshold.
 OPS_PAGE_SIZE = 50
 OPS_SMALL_CELL = env.int("OPS_SMALL_CELL", default=10)
@@ -254,4 +309,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs each failed sign-in as a warning; its start-up and bookkeeping notes are left out.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

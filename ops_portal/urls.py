@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import oidc, twofactor
 from core import views as core_views
+from core.api import docs as api_docs
 from core.auth import LoginView
 
 urlpatterns = [
@@ -31,7 +31,7 @@ urlpatterns = [
     path("api/enrollment/", include("enrollment.api.urls")),
     path("api/reporting/", include("reporting.api.urls")),
     path("api/dashboard/", include("dashboard.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", api_docs.schema_view, name="api-schema"),
+    path("api/docs/", api_docs.swagger_view, name="api-docs"),
+    path("api/redoc/", api_docs.redoc_view, name="api-redoc"),
 ]

@@ -11,9 +11,15 @@ from rest_framework import authentication, exceptions
 
 from core.models import ApiToken
 
+from . import throttling
+
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <prefix>.<secret>``; the token acts as its user."""
+    """``Authorization: Bearer <prefix>.<secret>``; the token acts as its user.
+
+    An address that has sent too many bad tokens is refused (429) before the
+    key is looked up; every bad token is counted and logged (``throttling``).
+    """
 
     keyword = "Bearer"
     TOUCH_EVERY = datetime.timedelta(minutes=5)
@@ -23,8 +29,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         parts = header.split()
-        if parts[0] != self.keyword:
+        if not parts or parts[0] != self.keyword:
             return None
+        throttling.token_failures_check(request)
+        try:
+            return self._authenticate_key(parts)
+        except exceptions.AuthenticationFailed as exc:
+            prefix = parts[1].split(".", 1)[0] if len(parts) > 1 else ""
+            throttling.token_failure_record(request, prefix=prefix, reason=str(exc.detail))
+            raise
+
+    def _authenticate_key(self, parts: list[str]):
         if len(parts) != 2 or "." not in parts[1]:
             raise exceptions.AuthenticationFailed(_("Malformed bearer token."))
         key = parts[1]

@@ -46,7 +46,8 @@ def test_spanish(world, login):
     assert "Escuelas" in html and "Cerrar sesión" in html
 
 
-def test_health(client):
+def test_health(world, login):
+    client = login(world.district_admin)
     response = client.get("/health/")
     assert response.status_code == 200
     body = response.json()
