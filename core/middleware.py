@@ -1,4 +1,4 @@
-"""Request id middleware: tags the request and every audit row it writes."""
+"""Request id middleware: tags the request and every audit row it writes (its door, id and API token)."""
 
 import re
 
@@ -23,7 +23,7 @@ class RequestIdMiddleware:
             if request.path.startswith("/admin/")
             else Source.WEB
         )
-        with context.acting(via=via, rid=rid):
+        with context.serving(via=via, rid=rid):
             response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
