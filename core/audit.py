@@ -197,7 +197,8 @@ def district_counts(queryset) -> dict:
     rule = getattr(queryset.model, "access", None)
     path = rule.district_path if rule is not None else None
     if not path:
-        return {None: queryset.count()} if queryset.exists() else {}
+        count = queryset.count()
+        return {None: count} if count else {}
     rows = queryset.order_by().values_list(path).annotate(n=Count("pk", distinct=True))
     return {district: n for district, n in rows if n}
 
