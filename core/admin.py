@@ -26,6 +26,9 @@ class AuditedAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user)
+
     def has_add_permission(self, request):
         return False
 
@@ -42,8 +45,12 @@ class AuditedUserAdmin(UserAdmin):
         services.record_save(actor=request.user, instance=obj)
 
 
+# The values are left out: the audit pages show them with the fields the reader may not see masked.
 admin.site.register(
-    AuditEntry, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "change", "object_repr", "source"]
+    AuditEntry,
+    ReadOnlyAdmin,
+    list_display=["timestamp", "actor_name", "token", "change", "object_repr", "source"],
+    exclude=["changes"],
 )
 admin.site.register(
     Disclosure, ReadOnlyAdmin, list_display=["timestamp", "actor_name", "channel", "what", "student_count"]

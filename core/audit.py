@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Count, Q
 
 from . import context, policy
 from .models import AuditEntry, Disclosure
@@ -96,6 +97,31 @@ def district_of(instance: models.Model):
         return None
 
 
+@functools.cache
+def row_class_field(model: type[models.Model]) -> str | None:
+    """The field naming each record's sensitive data class (its access rule's ``row_class_field``), or None."""
+    rule = getattr(model, "access", None)
+    return rule.row_class_field if rule is not None else None
+
+
+def join_classes(classes: Iterable[str]) -> str:
+    """One audit entry's data class: blank, one class, or several joined with "+" (hidden from every role)."""
+    return "+".join(sorted({c for c in classes if c}))
+
+
+def row_class_of(instance: models.Model, changes: dict | None = None) -> str:
+    """The data class an audit entry about ``instance`` carries: the record's row class, and any it had before.
+
+    Blank for records whose existence discloses no class (their sensitive
+    fields are masked when read instead, see :func:`visible_changes`).
+    """
+    name = row_class_field(type(instance))
+    if name is None:
+        return ""
+    before_after = (changes or {}).get(name) or ()
+    return join_classes([getattr(instance, name) or "", *(v or "" for v in before_after)])
+
+
 def _entry(actor, change: str, instance: models.Model, changes: dict, ct: ContentType | None = None) -> AuditEntry:
     return AuditEntry(
         actor=actor if actor is not None and actor.pk else None,
@@ -108,6 +134,8 @@ def _entry(actor, change: str, instance: models.Model, changes: dict, ct: Conten
         request_id=context.request_id.get(),
         source=context.source.get(),
         district_key=district_of(instance),
+        data_class=row_class_of(instance, changes),
+        token=context.token.get(),
     )
 
 
@@ -135,6 +163,74 @@ def visible_changes(user, entry: AuditEntry) -> dict:
     return {k: (["•••", "•••"] if k in hidden else v) for k, v in entry.changes.items()}
 
 
+def class_filter(user) -> Q:
+    """Audit entries whose data class the user administers (or that carry none)."""
+    return Q(data_class__in=["", *sorted(policy.scope_for(user).data_classes())])
+
+
+def history(user, model: type[models.Model], pk, limit: int = 20) -> list[tuple[AuditEntry, dict]]:
+    """The latest entries about one record the user has reached, as (entry, visible values).
+
+    The record's history is shown to those who may see the record (and
+    change it, or read the audit log), so the district scope is the
+    record's; but an entry of a data class the user does not administer
+    stays hidden (a spell's program may have changed), and hidden fields are
+    masked.
+    """
+    entries = (
+        AuditEntry.objects.filter(
+            content_type__app_label=model._meta.app_label,
+            content_type__model=model._meta.model_name,
+            object_id=str(pk),
+        )
+        .filter(class_filter(user))
+        .select_related("content_type")[:limit]
+    )
+    return [(e, visible_changes(user, e)) for e in entries]
+
+
+def district_counts(queryset) -> dict:
+    """{district id: number of records} of ``queryset``, grouped in one query along its model's access rule.
+
+    A model with no district path counts all its records under None.
+    """
+    rule = getattr(queryset.model, "access", None)
+    path = rule.district_path if rule is not None else None
+    if not path:
+        count = queryset.count()
+        return {None: count} if count else {}
+    rows = queryset.order_by().values_list(path).annotate(n=Count("pk", distinct=True))
+    return {district: n for district, n in rows if n}
+
+
+def log_disclosures(
+    *,
+    actor,
+    channel: str,
+    what: str,
+    categories: Iterable[str],
+    counts: dict,
+    recipient: str = "",
+    basis: str = "",
+) -> list[Disclosure]:
+    """One disclosure row per district of the records disclosed (``counts``: {district id: students})."""
+    categories = list(categories)
+    return [
+        log_disclosure(
+            actor=actor,
+            channel=channel,
+            what=what,
+            categories=categories,
+            student_count=count,
+            recipient=recipient,
+            basis=basis,
+            district_id=district,
+        )
+        for district, count in sorted(counts.items(), key=lambda item: (item[0] is None, item[0] or 0))
+        if count
+    ]
+
+
 def log_disclosure(
     *,
     actor,
@@ -146,6 +242,7 @@ def log_disclosure(
     basis: str = "",
     district_id=None,
 ) -> Disclosure:
+    """One disclosure row, filed under the district of the records disclosed (so its readers see it)."""
     name = actor.get_username() if actor is not None and actor.pk else "anonymous"
     return Disclosure.objects.create(
         actor=actor if actor is not None and actor.pk else None,

@@ -150,16 +150,19 @@ AUDIT_COLUMNS = (
     "changes",
     "request_id",
     "source",
+    "token",
     "district_key",
+    "data_class",
 )
 
 
 class AuditLines:
     """Audit rows as COPY text lines: the rows ``core.audit.log_bulk`` would write, one per record.
 
-    Who, when, the request and the door are read once, when it is made (so
-    rendering never queries, and may run while a ``CopyPipe`` holds the
-    connection); ``line()`` adds the record's part.
+    Who, when, the request, the door and the API token are read once, when it
+    is made (so rendering never queries, and may run while a ``CopyPipe``
+    holds the connection); ``line()`` adds the record's part: its district
+    and its data class (:func:`core.audit.row_class_of`).
     """
 
     def __init__(self, actor, models_: tuple[type[models.Model], ...] = ()):
@@ -173,7 +176,9 @@ class AuditLines:
                 actor.get_username() if has_actor else "system",
             )
         )
-        self.tail = "\t".join(copy_value(v) for v in (context.request_id.get(), context.source.get()))
+        self.tail = "\t".join(
+            copy_value(v) for v in (context.request_id.get(), context.source.get(), context.token.get())
+        )
         self.content_types = {model: ContentType.objects.get_for_model(model).pk for model in models_}
         self.sql = (
             f"COPY {connection.ops.quote_name(AuditEntry._meta.db_table)} ({column_list(AUDIT_COLUMNS)}) FROM STDIN"
@@ -185,12 +190,14 @@ class AuditLines:
             found = self.content_types[model] = ContentType.objects.get_for_model(model).pk
         return found
 
-    def line(self, change: str, content_type: int, pk, name: str, changes_json: str, district) -> str:
+    def line(
+        self, change: str, content_type: int, pk, name: str, changes_json: str, district, data_class: str = ""
+    ) -> str:
         """One entry (no line end): ``changes_json`` is JSON text, whose control characters JSON escapes already."""
         return (
             f"{self.head}\t{change}\t{content_type}\t{pk}\t{copy_text(name[:200])}\t"
             f"{changes_json.replace(BACKSLASH, DOUBLE_BACKSLASH)}\t"
-            f"{self.tail}\t{NULL if district is None else district}"
+            f"{self.tail}\t{NULL if district is None else district}\t{copy_text(data_class)}"
         )
 
 
@@ -275,6 +282,25 @@ def insert_rows(*, model, columns: list[str], rows: list[tuple], constants: dict
     return ids
 
 
+def _row_class(model, columns: list[str], constants: dict) -> Callable[[tuple], str]:
+    """How a row's data class is read for its audit entry (blank for models with no row class).
+
+    A model whose records' existence discloses a class must be given its
+    class field, in the columns or the constants; otherwise nothing is written.
+    """
+    name = audit.row_class_field(model)
+    if name is None:
+        return lambda row: ""
+    attname = model._meta.get_field(name).attname
+    if attname in columns:
+        index = columns.index(attname)
+        return lambda row: row[index] or ""
+    if attname in constants:
+        fixed = constants[attname] or ""
+        return lambda row: fixed
+    raise ValueError(f"{model.__name__} rows name a data class: give {attname} in the columns or the constants.")
+
+
 def insert_rows_audited(
     *, actor, model, columns: list[str], rows: list[tuple], constants: dict, describe, district_id
 ) -> list[int]:
@@ -284,7 +310,10 @@ def insert_rows_audited(
     rows are those ``core.audit.log_bulk`` writes for created records
     (``{field: [null, value]}`` for every value set, with the actor, request
     id and door from the context); on PostgreSQL they go in with COPY too.
+    Each audit row carries its record's data class, read from the rows or the
+    constants for a model whose access rule names a row class.
     """
+    row_class = _row_class(model, columns, constants)
     ids = insert_rows(model=model, columns=columns, rows=rows, constants=constants)
     if not ids:
         return ids
@@ -318,7 +347,9 @@ def insert_rows_audited(
                     },
                     request_id=context.request_id.get(),
                     source=context.source.get(),
+                    token=context.token.get(),
                     district_key=district_id,
+                    data_class=row_class(row),
                 )
                 for pk, row in zip(ids, rows, strict=True)
             ],
@@ -336,7 +367,7 @@ def insert_rows_audited(
     for pk, row in zip(ids, rows, strict=True):
         varying = ", ".join([f"{key}{to_json(row[i])}]" for i, key, to_json in parts if row[i] is not None])
         changes = f"{{{fixed}, {varying}}}" if fixed and varying else f"{{{fixed}{varying}}}"
-        lines.append(entries.line(create, content_type, pk, describe(row), changes, district_id))
+        lines.append(entries.line(create, content_type, pk, describe(row), changes, district_id, row_class(row)))
     with connection.cursor() as cursor:
         copy_lines(cursor, AuditEntry, AUDIT_COLUMNS, lines)
     return ids

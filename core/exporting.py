@@ -55,13 +55,13 @@ def export_response(pages, user, queryset, fmt: str):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{pages.model_name}-{stamp}.{fmt}"
     if getattr(pages.model, "student_level", False):
-        count = queryset.count()
-        audit.log_disclosure(
+        # One disclosure per district of the records exported, counted in one grouped query.
+        audit.log_disclosures(
             actor=user,
             channel=Disclosure.Channel.EXPORT,
             what=f"{pages.model._meta.verbose_name_plural} ({fmt})",
             categories=[f.name for f in columns],
-            student_count=count,
+            counts=audit.district_counts(queryset),
         )
     header = [str(f.verbose_name) for f in columns]
     if fmt == "xlsx":

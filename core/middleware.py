@@ -1,4 +1,4 @@
-"""Request id middleware: tags the request and every audit row it writes; no-store on the API and downloads."""
+"""Request middleware: request ids and the audit context (door, id, API token); no-store on the API and downloads."""
 
 import re
 
@@ -25,7 +25,7 @@ class RequestIdMiddleware:
             if request.path.startswith("/admin/")
             else Source.WEB
         )
-        with context.acting(via=via, rid=rid):
+        with context.serving(via=via, rid=rid):
             response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response

@@ -8,12 +8,12 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import policy
+from . import context, policy
 from .choices import Action, Kind, Source
 
 
@@ -66,6 +66,17 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
+
+    def clean(self):
+        super().clean()
+        if self.pk and not self.is_integration and self.api_tokens.usable().exists():
+            raise ValidationError(
+                {
+                    "is_integration": _(
+                        "This account has API tokens that still work; revoke them before it becomes a person's account."
+                    )
+                }
+            )
 
 
 class TrackedModel(models.Model):
@@ -177,9 +188,15 @@ class AuditEntry(ImmutableModel):
     changes = LogJSONField(_("values"), default=dict, help_text=_("{field: [before, after]}"))
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
+    # The API token the change was made with ("name (prefix…)"), read from the request's context.
+    token = models.CharField(_("API token"), max_length=120, blank=True, default=context.current_token)
     district_key = models.BigIntegerField(_("district id"), null=True, blank=True, db_index=True)
+    # The sensitive data class of the record (its access rule's row class), blank when none:
+    # an entry about a record whose existence discloses a class is as hidden as the record.
+    # Values touching several classes are joined with "+" and so hidden from every role.
+    data_class = models.CharField(_("data class"), max_length=40, blank=True, default="", editable=False)
 
-    access = policy.AccessRule(kind=Kind.AUDIT, district_path="district_key")
+    access = policy.AccessRule(kind=Kind.AUDIT, district_path="district_key", row_class_field="data_class")
 
     class Meta:
         ordering = ["-timestamp", "-id"]
@@ -269,6 +286,11 @@ class ApiToken(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def clean(self):
+        super().clean()
+        if self.user_id is not None and not self.user.is_integration:
+            raise ValidationError({"user": _("Tokens are for integration accounts only; this is a person's account.")})
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -18,7 +18,7 @@ from .filtersets import ApiTokenFilterSet, AuditEntryFilterSet, DisclosureFilter
 from .forms import RecordForm
 from .models import ApiToken, AuditEntry, Disclosure, ExternalIdentity, User
 from .registry import READ_ONLY, Pages, pages
-from .views import PolicyMixin, RecordEditView
+from .views import PolicyMixin, RecordDetailView, RecordEditView
 
 ADMIN_SECTION = gettext_lazy("Administration")
 
@@ -58,6 +58,17 @@ class ApiTokenForm(RecordForm):
     class Meta:
         model = ApiToken
         fields = ["name", "user", "scopes", "expires_at"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        if "user" in self.fields:
+            # A token acts as its account: only integration accounts the administrator manages, never a person.
+            self.fields["user"].queryset = (
+                User.objects.restrict(user, Action.CHANGE)
+                .filter(is_integration=True)
+                .exclude(role_assignments__isnull=True)
+            )
+            self.fields["user"].help_text = _("An integration account; people sign in themselves.")
 
     def clean_expires_at(self):
         value = self.cleaned_data.get("expires_at")
@@ -136,6 +147,15 @@ class UserResetSecondFactorView(PolicyMixin, View):
         return HttpResponseRedirect(reverse("core:user_detail", args=[pk]))
 
 
+class AuditEntryDetailView(RecordDetailView):
+    """An audit entry, with the values of fields the reader may not see masked."""
+
+    def field_value(self, obj, f):
+        if f.name == "changes":
+            return audit.visible_changes(self.request.user, obj)
+        return super().field_value(obj, f)
+
+
 pages.register(
     Pages(
         model=User,
@@ -169,7 +189,9 @@ pages.register(
         section=ADMIN_SECTION,
         actions=READ_ONLY,
         filterset=AuditEntryFilterSet,
-        list_columns=["timestamp", "actor_name", "change", "content_type", "object_repr", "source"],
+        list_columns=["timestamp", "actor_name", "token", "change", "content_type", "object_repr", "source"],
+        extra_views={"detail": AuditEntryDetailView},
+        select_related=["content_type"],
     )
 )
 pages.register(

@@ -145,10 +145,8 @@ class RecordDetailView(PolicyMixin, View):
                 continue
             if f.name in hidden:
                 value = _("hidden (%(cls)s)") % {"cls": self.pages.model.sensitive_fields[f.name]}
-            elif f.choices:
-                value = getattr(obj, f"get_{f.name}_display")()
             else:
-                value = getattr(obj, f.name)
+                value = self.field_value(obj, f)
             fields.append((f.verbose_name, value))
         for f in self.pages.model._meta.many_to_many:
             fields.append((f.verbose_name, ", ".join(str(o) for o in getattr(obj, f.name).all())))
@@ -159,16 +157,17 @@ class RecordDetailView(PolicyMixin, View):
         )
         history = []
         if policy.can(user, AuditEntry, Action.VIEW) or can_change:
-            entries = AuditEntry.objects.filter(
-                content_type__app_label=model._meta.app_label,
-                content_type__model=model._meta.model_name,
-                object_id=str(pk),
-            ).select_related("content_type")[:20]
-            history = [(e, audit.visible_changes(user, e)) for e in entries]
+            history = audit.history(user, model, pk)
         context = self.base_context(
             object=obj, fields=fields, can_change=can_change, can_delete=can_delete, history=history
         )
         return render(request, self.pages.detail_template or "core/record_detail.html", context)
+
+    def field_value(self, obj, f):
+        """A (visible) field's value as the detail page shows it."""
+        if f.choices:
+            return getattr(obj, f"get_{f.name}_display")()
+        return getattr(obj, f.name)
 
 
 class RecordEditView(PolicyMixin, View):

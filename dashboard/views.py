@@ -20,9 +20,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import policy
+from core import audit, policy
 from core.choices import Action
-from core.models import AuditEntry
 from core.services import StaleVersion
 from district.choices import DepartmentCode
 from district.models import School
@@ -317,13 +316,7 @@ def target_edit(request, key):
                 messages.success(request, _("Target saved for %(kpi)s.") % {"kpi": kpi.name})
                 return HttpResponseRedirect(f"{reverse('dashboard:targets')}?district={district.pk}")
         status = 400
-    history = []
-    if current is not None:
-        history = list(
-            AuditEntry.objects.filter(
-                content_type__app_label="dashboard", content_type__model="kpitarget", object_id=str(current.pk)
-            ).select_related("content_type")[:20]
-        )
+    history = audit.history(user, KpiTarget, current.pk) if current is not None else []
     context = {"kpi": kpi, "district": district, "form": form, "current": current, "history": history}
     return render(request, "dashboard/target_form.html", context, status=status)
 

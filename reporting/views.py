@@ -77,18 +77,10 @@ class RunDetailView(RecordDetailView):
             "findings": list(run.findings.all()),
             "can_change": ReportRun.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists(),
             "active": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
-            "history": [(e, audit.visible_changes(request.user, e)) for e in _history(run)],
+            "history": audit.history(request.user, ReportRun, run.pk),
         }
         template = "reporting/_run_status.html" if request.htmx else "reporting/run_detail.html"
         return render(request, template, {**self.base_context(), **context, "object": run})
-
-
-def _history(run):
-    from core.models import AuditEntry
-
-    return AuditEntry.objects.filter(
-        content_type__app_label="reporting", content_type__model="reportrun", object_id=str(run.pk)
-    ).select_related("content_type")[:20]
 
 
 @login_required

@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from core import context
 from core.models import ApiToken
 
 from . import throttling
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <prefix>.<secret>``; the token acts as its user.
+    """``Authorization: Bearer <prefix>.<secret>``; the token acts as its (integration) account.
 
     An address that has sent too many bad tokens is refused (429) before the
     key is looked up; every bad token is counted and logged (``throttling``).
@@ -53,9 +54,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This token has expired."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's account is disabled."))
+        if not token.user.is_integration:
+            # Tokens act for integration accounts only, never as a person.
+            raise exceptions.AuthenticationFailed(_("The token's account is not an integration account."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > self.TOUCH_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        context.token_used(str(token))  # audit entries of this request name the token as well as its account
         return token.user, token
 
     def authenticate_header(self, request):

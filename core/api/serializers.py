@@ -45,6 +45,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "changes",
             "request_id",
             "source",
+            "token",
         ]
         read_only_fields = fields
 

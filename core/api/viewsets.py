@@ -121,26 +121,35 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
         version = response.data.get("version") if hasattr(response, "data") else None
         if version is not None:
             response["ETag"] = f'"{version}"'
-        self._disclose(1)
+        self._disclose([self.kwargs["pk"]])
         return response
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._listed = queryset if page is None else [obj.pk for obj in page]
+        return page
 
     def list(self, request, *args, **kwargs):
+        self._listed = None
         response = super().list(request, *args, **kwargs)
-        results = response.data.get("results", response.data) if isinstance(response.data, dict) else response.data
-        self._disclose(len(results))
+        if self._listed is not None:
+            self._disclose(self._listed)
         return response
 
-    def _disclose(self, count: int) -> None:
+    def _disclose(self, records) -> None:
+        """Log the read of ``records`` (ids, or a queryset) as disclosures, one per district."""
         model = self.queryset.model
-        if getattr(model, "student_level", False) and count:
-            hidden = policy.hidden_fields(self.request.user, model)
-            audit.log_disclosure(
-                actor=self.request.user,
-                channel=Disclosure.Channel.API,
-                what=f"{model._meta.verbose_name_plural} via {self.request.path}"[:200],
-                categories=[f.name for f in model._meta.concrete_fields if f.name not in hidden],
-                student_count=count,
-            )
+        if not getattr(model, "student_level", False):
+            return
+        rows = records if hasattr(records, "model") else model._base_manager.filter(pk__in=records)
+        hidden = policy.hidden_fields(self.request.user, model)
+        audit.log_disclosures(
+            actor=self.request.user,
+            channel=Disclosure.Channel.API,
+            what=f"{model._meta.verbose_name_plural} via {self.request.path}"[:200],
+            categories=[f.name for f in model._meta.concrete_fields if f.name not in hidden],
+            counts=audit.district_counts(rows),
+        )
 
 
 def viewset_for(model, serializer, filterset, base=RestrictedModelViewSet, **attrs):

@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.choices import Role
 from core.models import ApiToken
 from dashboard import registry
 from dashboard.models import KpiRefresh, KpiTarget
+from district.tests.factories import RoleAssignmentFactory, UserFactory
 
 from .test_views import TODAY, snapshots_for
 
@@ -141,7 +143,10 @@ def test_packet_through_the_api_and_token_scopes(api, world):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert api(world.coo).get(url("packet"), {"as_of": TODAY.isoformat(), "fmt": "doc"}).status_code == 400
     assert api(world.coo).get(url("packet")).status_code == 400
-    token = ApiToken(user=world.coo, name="board portal", scopes=["reporting:read"])
+    # The board portal's integration account reads what an executive reads.
+    portal = UserFactory(username="board_portal", is_integration=True)
+    RoleAssignmentFactory(user=portal, role=Role.EXECUTIVE, district=world.district)
+    token = ApiToken(user=portal, name="board portal", scopes=["reporting:read"])
     key = token.set_new_key()
     token.save()
     from rest_framework.test import APIClient

@@ -28,7 +28,8 @@ class DistrictFactory(factory.django.DjangoModelFactory):
         model = District
 
     name = factory.Sequence(lambda n: f"District {n}")
-    state_lea_id = factory.Sequence(lambda n: f"{100 + n}")
+    # Five digits: never one of the three-digit ids tests give their districts ("640", "641"), however many are made.
+    state_lea_id = factory.Sequence(lambda n: f"{10000 + n}")
     nces_id = factory.Sequence(lambda n: f"09{n:05d}")
 
 

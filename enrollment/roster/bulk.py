@@ -374,6 +374,7 @@ class AuditRows:
                 str(obj),
                 spec.changes_json(obj, change.before),
                 audit.district_of(obj),
+                audit.row_class_of(obj),
             )
             + "\n"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import nullcontext
 
 from django.core.exceptions import ValidationError
@@ -99,13 +100,12 @@ def roster_export(*, actor, end_year: int) -> tuple[bytes, int]:
         external_ids=external,
         enrollments=enrollments,
     )
-    audit.log_disclosure(
+    audit.log_disclosures(  # one row per district of the students in the package
         actor=actor,
         channel=Disclosure.Channel.DOWNLOAD,
         what=_("OneRoster package, %(start)s-%(end)s school year") % {"start": end_year - 1, "end": end_year},
         categories=["names", "state id", "external ids", "grade", "birth date", "sex", "race/ethnicity", "enrollments"],
-        student_count=len(students),
-        district_id=districts[0].pk if len(districts) == 1 else None,
+        counts=Counter(s.district_id for s in students),
     )
     return data, len(students)
 

@@ -219,8 +219,10 @@ def test_a_read_only_token_is_refused(world):
     assert not m.Student.objects.exists()
 
 
-def test_the_accounts_role_limits_the_token(world):
-    staff = testing.enrollment_staff(world, world.lincoln)
+def test_the_accounts_role_limits_the_token(world, api):
+    staff = testing.enrollment_staff(world, world.lincoln)  # an integration account with a one-school role
+    staff.is_integration = True
+    staff.save(update_fields=["is_integration"])
     ben = StudentFactory(district=world.district, state_id="4000000002")
     EnrollmentFactory(student=ben, school=world.washington, school_year=world.year)
     response = bearer(staff).post(STUDENTS, [{"state_id": "4000000002", "grade_level": "08"}], format="json")
@@ -234,7 +236,7 @@ def test_the_accounts_role_limits_the_token(world):
     assert response.json()["errors"][0]["index"] == 0
     assert not m.Student.objects.filter(state_id="4000000001").exists()
     # Readers may not upsert at all.
-    assert bearer(world.principal_lincoln).post(STUDENTS, [student()], format="json").status_code == 403
+    assert api(world.principal_lincoln).post(STUDENTS, [student()], format="json").status_code == 403
 
 
 def test_body_must_be_a_list(world, api):
