@@ -84,8 +84,11 @@ def student_findings(
     return findings
 
 
-def _students(n: int) -> str:
-    return "1 student" if n == 1 else f"{n} students"
+def _students(n: int, verb: str = "") -> str:
+    """ "1 student has", "3 students have" (verb "have", "are" or "is"; none for the bare count)."""
+    if n == 1:
+        return f"1 student {({'have': 'has', 'are': 'is'}).get(verb, verb)}".rstrip()
+    return f"{n} students {verb}".rstrip()
 
 
 def suppress(count: int, threshold: int | None = None) -> int | str:
@@ -188,13 +191,13 @@ def build_worksheet(ctx: Context) -> BuildResult:
                 no_race[(e.school.name, e.school.state_school_id)].append(s.pk)
     findings = student_findings(
         no_sasid,
-        lambda key, n: f"{_students(n)} counted at {key[0]} have no state id (SASID).",
+        lambda key, n: f"{_students(n)} counted at {key[0]} without a state id (SASID).",
         severity="warning",
         code="required",
         field="state_id",
     ) + student_findings(
         no_race,
-        lambda key, n: f"{_students(n)} counted at {key[0]} have no race/ethnicity.",
+        lambda key, n: f"{_students(n)} counted at {key[0]} without race/ethnicity.",
         severity="warning",
         code="required",
         field="race_ethnicity",
@@ -302,7 +305,7 @@ def _write_edfacts(ctx: Context, number: str, level: str, built, previous_totals
     findings = list(built.findings) + edfacts.validate(
         spec, data, ctx.fmt, sex_x=sex_x, previous_totals=previous_totals
     )
-    schools = _schools_by_state_id(ctx) if level == "SCH" else {}
+    schools = _schools_by_state_id(ctx) if level == "SCH" and any(f.unit for f in findings) else {}
     return BuildResult(outputs=[Output(header.file_name, ctx.fmt, data)], findings=_edfacts_findings(findings, schools))
 
 
@@ -332,7 +335,8 @@ def _unreportable(level: str, sex_values) -> Q:
     return bad
 
 
-def _membership_rows(ctx: Context, day: datetime.date, level: str, sex_values):
+def _membership_rows(ctx: Context, day: datetime.date) -> list[tuple]:
+    """Membership on ``day`` by school, grade, race/ethnicity and sex: (lea id, school id, grade, race, sex, count)."""
     by = (
         "school__district__state_lea_id",
         "school__state_school_id",
@@ -340,9 +344,8 @@ def _membership_rows(ctx: Context, day: datetime.date, level: str, sex_values):
         "student__race_ethnicity",
         "student__sex",
     )
-    rows = _membership_scope(ctx).filter(~_unreportable(level, sex_values)).membership(day, by=by)
-    for r in rows:
-        yield (
+    return [
+        (
             r["school__district__state_lea_id"],
             r["school__state_school_id"],
             r["grade_level"],
@@ -350,6 +353,18 @@ def _membership_rows(ctx: Context, day: datetime.date, level: str, sex_values):
             r["student__sex"],
             r["students"],
         )
+        for r in _membership_scope(ctx).membership(day, by=by)
+    ]
+
+
+def _reportable(rows: list[tuple], level: str, sex_values) -> list[tuple]:
+    """The rows FS052 can carry at ``level``: the complement of :func:`_unreportable`, on the counted rows."""
+    grades, races, sexes = set(edfacts.permitted("grade")), set(edfacts.permitted("race")), set(sex_values)
+    return [
+        r
+        for r in rows
+        if r[2] in grades and r[3] in races and r[4] in sexes and (level == "SEA" or r[0]) and (level != "SCH" or r[1])
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,9 +432,7 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
         if reason == "race":
             findings += student_findings(
                 one,
-                lambda k, n: (
-                    f"{_students(n)} at {k[0]} have no race/ethnicity and are left out of the file; fix their records."
-                ),
+                lambda k, n: f"Left out: {_students(n)} at {k[0]} with no race/ethnicity; fix their records.",
                 severity="fatal",
                 code=LEFT_OUT,
                 field="race_ethnicity",
@@ -428,8 +441,8 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
             findings += student_findings(
                 one,
                 lambda k, n: (
-                    f"{_students(n)} at {k[0]} have a grade level the file does not carry "
-                    "and are left out; fix their enrollments."
+                    f"Left out: {_students(n)} at {k[0]} with a grade level the file does not carry; "
+                    "fix their enrollments."
                 ),
                 severity="fatal",
                 code=LEFT_OUT,
@@ -439,7 +452,7 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
             findings += student_findings(
                 one,
                 lambda k, n: (
-                    f"{_students(n)} at {k[0]} are left out: the "
+                    f"Left out: {_students(n)} at {k[0]}, as the "
                     + ("school has no state school id." if k[2] == "school_id" else "district has no state LEA id.")
                 ),
                 severity="fatal",
@@ -452,8 +465,8 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
                 findings += student_findings(
                     one,
                     lambda k, n, sex=sex: (
-                        f"{_students(n)} at {k[0]} have sex {sex}, which the file does not carry "
-                        f"under {version} (it carries {', '.join(values)}); they are left out. A reporting manager "
+                        f"Left out: {_students(n)} at {k[0]} with sex {sex}, which the file does not carry "
+                        f"under {version} (it carries {', '.join(values)}). A reporting manager "
                         "decides under File sex values settings: permit the value where the state's specification "
                         "allows it, or leave these students out and list them."
                     ),
@@ -465,7 +478,7 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
                 findings += student_findings(
                     one,
                     lambda k, n, sex=sex: (
-                        f"{_students(n)} at {k[0]} have sex {sex}, which the file does not carry "
+                        f"Left out: {_students(n)} at {k[0]} with sex {sex}, which the file does not carry "
                         f"under {version} (the district's setting: {', '.join(values)}); left out as the setting says."
                     ),
                     severity="warning",
@@ -486,22 +499,25 @@ def build_fs052(ctx: Context) -> BuildResult:
     from reporting.edfacts import fs052, unit_totals
 
     level = EDFACTS_LEVELS[ctx.level]
-    rule = ctx.sex_rules.get("fs052") or {}
+    rule = ctx.sex_rules.get("fs052") or ctx.params
     sex_values = (rule.get("sex_values") or " ".join(EDFACTS_SEX_VALUES)).split()
     sex_x = "X" in sex_values
     ctx.progress(10, "Counting membership on the count date.")
-    built = fs052.build(
-        _membership_rows(ctx, ctx.as_of, level, sex_values), level, fips_code=ctx.district.fips_code, sex_x=sex_x
-    )
-    ctx.progress(40, "Listing the students the file leaves out.")
-    left_out = fs052_left_out(ctx, sex_values, level)
-    membership_count = (
-        _membership_scope(ctx).active_on(ctx.as_of).filter(is_primary=True).values("student_id").distinct().count()
-    )
+    rows = _membership_rows(ctx, ctx.as_of)
+    reportable = _reportable(rows, level, sex_values)
+    built = fs052.build(reportable, level, fips_code=ctx.district.fips_code, sex_x=sex_x)
+    membership_count = sum(r[5] for r in rows)
+    left_out = []
+    if len(reportable) < len(rows):
+        ctx.progress(40, "Listing the students the file leaves out.")
+        left_out = fs052_left_out(ctx, sex_values, level)
     ctx.progress(50, "Counting last year's membership for the year-over-year check.")
     last_year = ctx.as_of.replace(year=ctx.as_of.year - 1)
     previous = fs052.build(
-        _membership_rows(ctx, last_year, level, sex_values), level, fips_code=ctx.district.fips_code, sex_x=sex_x
+        _reportable(_membership_rows(ctx, last_year), level, sex_values),
+        level,
+        fips_code=ctx.district.fips_code,
+        sex_x=sex_x,
     )
     previous_totals = unit_totals(fs052.spec(level), previous.records) or None
     result = _write_edfacts(ctx, "052", level, built, previous_totals, sex_x=sex_x)
@@ -513,7 +529,7 @@ def build_fs052(ctx: Context) -> BuildResult:
             0,
             Finding(
                 "fatal",
-                f"{unexplained} students in membership are neither in the file nor listed as left out.",
+                f"{_students(unexplained, 'are')} in membership but neither in the file nor listed as left out.",
                 code="unexplained",
             ),
         )

@@ -103,17 +103,24 @@ def spec_version_choices():
     return [(v, v) for v in versions]
 
 
+class CodesField(forms.MultipleChoiceField):
+    """Codes ticked one by one, or given as one value separated by spaces ("M F X")."""
+
+    def to_python(self, value):
+        return [code for item in super().to_python(value) for code in item.upper().replace(",", " ").split()]
+
+
 class SexValueSettingForm(RecordForm):
     """Which sex values a file may carry: checkboxes over the codes, stored as "M F X"."""
 
-    report_key = forms.ChoiceField(label=_("report"), choices=sex_report_choices)
+    report_key = forms.ChoiceField(label=_("Report"), choices=sex_report_choices)
     spec_version = forms.ChoiceField(
-        label=_("specification version"),
+        label=_("Specification version"),
         choices=spec_version_choices,
         help_text=_("The version of the file specification a run follows; the setting applies to it."),
     )
-    values = forms.MultipleChoiceField(
-        label=_("sex values the file may carry"),
+    values = CodesField(
+        label=_("Sex values the file may carry"),
         choices=list(SEX_CODES.items()),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Permit X only where the state's version of the specification allows it."),
@@ -125,8 +132,12 @@ class SexValueSettingForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["values"] = self.instance.codes
+        if self.instance.pk:
+            if not self.is_bound:
+                self.initial["values"] = self.instance.codes
+            versions = self.fields["spec_version"].choices
+            if self.instance.spec_version not in dict(versions):  # a version the reports no longer follow
+                self.fields["spec_version"].choices = [*versions, (self.instance.spec_version,) * 2]
 
     def clean_values(self):
         return " ".join(self.cleaned_data["values"])

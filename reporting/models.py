@@ -294,12 +294,18 @@ class SexValueSetting(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        report = registry.get(self.report_key)
-        return f"{report.title if report else self.report_key} ({self.spec_version}): {self.values}"
+        return f"{self.report_title} ({self.spec_version}): {self.values}"
 
     @property
     def codes(self) -> list[str]:
         return self.values.split()
+
+    @property
+    def report_title(self) -> str:
+        report = registry.get(self.report_key)
+        return report.title if report else self.report_key
+
+    report_title.fget.short_description = _("report")
 
     def clean(self):
         from django.core.exceptions import ValidationError

@@ -63,6 +63,6 @@ pages.register(
         fields=SexValueSettingForm.Meta.fields,
         save=sex_value_setting_save,
         actions=ALL_ACTIONS - {"import", "delete"},
-        list_columns=["report_key", "spec_version", "values", "others", "district"],
+        list_columns=["report_title", "spec_version", "values", "others", "district"],
     )
 )

@@ -6,8 +6,10 @@ import datetime
 from urllib.parse import urlencode
 
 from django.apps import apps
+from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -123,6 +125,7 @@ _RELATIONS = {
     "school_year": ("district", "SchoolYear"),
     "requested_by": ("core", "User"),
     "certified_by": ("core", "User"),
+    "created_by": ("core", "User"),
     "schedule": ("reporting", "ReportSchedule"),
     "amends": ("reporting", "ReportRun"),
 }
@@ -164,17 +167,33 @@ def _label(name: str) -> str:
 
 
 def _value(run, name: str, value, names: dict):
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return None
     if name in _RELATIONS and isinstance(value, int):
         return names.get(name, {}).get(value, value)
     if name == "parameters" and isinstance(value, dict):
         probe = ReportRun(district=run.district, parameters=value)
         return "; ".join(f"{label}: {v}" for label, v in parameter_rows(probe, names.get("school_year", {})))
+    if name == "department":
+        return department_label(value)
     field = ReportRun._meta.get_field(name) if name in {f.name for f in ReportRun._meta.concrete_fields} else None
     if field is not None and field.choices:
         return str(dict(field.choices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     return value
+
+
+def department_label(code: str) -> str:
+    """A department's name from its code (reports of a department the district has not named keep the code)."""
+    from district.choices import DepartmentCode
+
+    try:
+        return str(DepartmentCode(code).label)
+    except ValueError:
+        return code
 
 
 def finding_rows(user, findings) -> list[dict]:
