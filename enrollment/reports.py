@@ -418,10 +418,18 @@ def fs052_left_out(ctx: Context, sex_values, level: str, school_year=None) -> li
 
 
 def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
-    """The students FS052 leaves out, as findings per reason and school naming every one of them."""
+    """The students FS052 leaves out, as findings naming every one of them.
+
+    Records to fix (no race/ethnicity, a grade, ids) by school; students whose
+    sex the file does not carry, a matter of the setting rather than of their
+    records, in one finding for the district (in parts of MAX_IDS students).
+    """
     groups: dict[tuple, list[int]] = defaultdict(list)
     for row in left_out:
-        groups[(row.school_name, row.school_id, row.reason)].append(row.student_id)
+        if row.reason.startswith("sex:"):
+            groups[("", "", row.reason)].append(row.student_id)
+        else:
+            groups[(row.school_name, row.school_id, row.reason)].append(row.student_id)
     values = rule.get("sex_values", "M F").split()
     blocking = rule.get("other_sex", "block") == "block"
     version = rule.get("spec_version") or "this specification version"
@@ -465,7 +473,7 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
                 findings += student_findings(
                     one,
                     lambda k, n, sex=sex: (
-                        f"Left out: {_students(n)} at {k[0]} with sex {sex}, which the file does not carry "
+                        f"Left out: {_students(n)} with sex {sex}, which the file does not carry "
                         f"under {version} (it carries {', '.join(values)}). A reporting manager "
                         "decides under File sex values settings: permit the value where the state's specification "
                         "allows it, or leave these students out and list them."
@@ -478,7 +486,7 @@ def _left_out_findings(left_out: list[LeftOutRow], rule: dict) -> list[Finding]:
                 findings += student_findings(
                     one,
                     lambda k, n, sex=sex: (
-                        f"Left out: {_students(n)} at {k[0]} with sex {sex}, which the file does not carry "
+                        f"Left out: {_students(n)} with sex {sex}, which the file does not carry "
                         f"under {version} (the district's setting: {', '.join(values)}); left out as the setting says."
                     ),
                     severity="warning",
