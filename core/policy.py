@@ -30,6 +30,7 @@ aggregates.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import reduce
@@ -122,6 +123,11 @@ class AccessRule:
     # records whose mere existence discloses the class (an IEP, a free-meal
     # eligibility). Aggregate counts come from their own queries.
     row_class_field: str | None = None
+    # Records one department keeps for others (report runs): a field naming
+    # each row's serving department, and a callable giving the departments
+    # such rows can name. See "Rows kept for another department" below.
+    department_path: str | None = None
+    path_departments: Callable[[], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -215,12 +221,19 @@ def _grants(scope: Scope, rule: AccessRule, action: str):
             yield assignment, reach
 
 
-def can(user, model: type[Model], action: str) -> bool:
-    """Whether the user may perform ``action`` on at least some rows of ``model``."""
+def can(user, model: type[Model], action: str, *, department: str | None = None) -> bool:
+    """Whether the user may perform ``action`` on at least some rows of ``model``.
+
+    ``department``: for a model whose rows name a department (``department_path``),
+    on rows naming that department.
+    """
     scope = scope_for(user)
     if scope.is_superuser:
         return action == Action.VIEW or rule_for(model).kind != Kind.AUDIT
-    return any(True for _ in _grants(scope, rule_for(model), action))
+    rule = rule_for(model)
+    if any(True for _ in _grants(scope, rule, action)):
+        return True
+    return any(department in (None, a.department_code) for a in _department_path_grants(scope, rule, action))
 
 
 def _path_q(path: str, values) -> Q:
@@ -255,6 +268,7 @@ def filter_for(user, model: type[Model], action: str) -> Q | None:
             return Q(**{f"{rule.row_class_field}__in": ["", *sorted(scope.data_classes())]})
         return None
     parts = [_assignment_q(model, rule, a, reach) for a, reach in _grants(scope, rule, action)]
+    parts += [_department_path_q(rule, a) for a in _department_path_grants(scope, rule, action)]
     if not parts:
         return Q(pk__in=[])
     class_q = Q()
@@ -268,6 +282,36 @@ def filter_for(user, model: type[Model], action: str) -> Q | None:
     if rule.multi_valued:
         return Q(pk__in=model._base_manager.filter(combined).values("pk")) & class_q
     return combined & class_q
+
+
+# Rows kept for another department. A department may keep records on behalf
+# of the others (the reporting office runs every department's reports). Such
+# a model names each row's serving department in ``department_path``; the
+# managers of that department (and its integrations), who hold the
+# own-department grants on their own records, hold the same grants on these
+# rows, in their district. ``path_departments`` lists the departments rows
+# can name, so a department with no such rows gets no grant at all.
+
+
+def _department_path_grants(scope: Scope, rule: AccessRule, action: str):
+    """Yield the assignments granted ``action`` on rows naming their own department."""
+    if not rule.department_path or rule.path_departments is None:
+        return
+    served = set(rule.path_departments())
+    for kind, actions, roles, reach in RULES:
+        if kind != rule.kind or action not in actions or reach != Reach.OWN_DEPARTMENT:
+            continue
+        for assignment in scope.assignments:
+            code = assignment.department_code
+            if assignment.role in roles and code and code != rule.department and code in served:
+                yield assignment
+
+
+def _department_path_q(rule: AccessRule, assignment: Assignment) -> Q:
+    q = Q(**{rule.department_path: assignment.department_code})
+    if assignment.district_id is not None:
+        q &= Q(**{rule.district_path: assignment.district_id})
+    return q
 
 
 def hidden_fields(user, model: type[Model]) -> set[str]:

@@ -16,8 +16,13 @@ class DistrictFilterSet(RestrictedFilterSet):
         fields = ["state"]
 
 
+class IdsFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+    """Exactly the records named, by id, separated by commas (the links of report findings use it)."""
+
+
 class SchoolFilterSet(RestrictedFilterSet):
     search_fields = ("name", "state_school_id", "nces_id", "city")
+    id = IdsFilter(field_name="pk", label=_("School ids"))
 
     class Meta:
         model = School

@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from core.filtersets import RestrictedFilterSet
+from district.filtersets import IdsFilter
 from district.models import School
 
 from . import models as m
@@ -33,6 +34,7 @@ class GuardianFilterSet(RestrictedFilterSet):
 
 class StudentFilterSet(RestrictedFilterSet):
     search_fields = ("legal_last_name", "legal_first_name", "preferred_name", "state_id", "local_id")
+    id = IdsFilter(field_name="pk", label=_("Student ids"))
     enrolled_at = django_filters.ModelChoiceFilter(
         field_name="enrollments__school",
         label=_("Enrolled at"),

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filtersets import RestrictedFilterSet
 
-from .models import Certification, Collection, ReportRun, ReportSchedule, RunStatus
+from .models import Certification, Collection, ReportRun, ReportSchedule, RunStatus, SexValueSetting
 
 
 class ReportRunFilterSet(RestrictedFilterSet):
@@ -14,7 +14,7 @@ class ReportRunFilterSet(RestrictedFilterSet):
 
     class Meta:
         model = ReportRun
-        fields = ["district", "report_key", "status", "certification", "schedule"]
+        fields = ["district", "school_year", "report_key", "department", "status", "certification", "schedule"]
 
 
 class ReportScheduleFilterSet(RestrictedFilterSet):
@@ -31,3 +31,11 @@ class CollectionFilterSet(RestrictedFilterSet):
     class Meta:
         model = Collection
         fields = ["district", "school_year", "report_key"]
+
+
+class SexValueSettingFilterSet(RestrictedFilterSet):
+    search_fields = ("report_key", "spec_version", "basis")
+
+    class Meta:
+        model = SexValueSetting
+        fields = ["district", "report_key", "spec_version", "others"]

@@ -10,6 +10,8 @@ from core import policy
 from core.choices import Kind
 from core.models import TrackedModel
 
+from . import registry
+
 DEPARTMENT = "reporting"
 
 
@@ -69,14 +71,29 @@ class ReportSchedule(TrackedModel):
 
 
 class ReportRun(TrackedModel):
-    """One run of a report: who or which schedule asked, its progress, files and findings."""
+    """One run of a report: who or which schedule asked, its progress, files and findings.
+
+    The reporting office keeps every run; the managers of the department a
+    report belongs to (enrollment for membership files) run and read that
+    department's runs too (``department``, the policy's per-row department).
+    """
 
     district = models.ForeignKey(
         "district.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="report_runs"
     )
     report_key = models.CharField(_("report"), max_length=40, db_index=True)
     title = models.CharField(_("title"), max_length=200)
+    department = models.CharField(_("department"), max_length=20, blank=True, db_index=True)
+    school_year = models.ForeignKey(
+        "district.SchoolYear",
+        verbose_name=_("school year"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="report_runs",
+    )
     parameters = models.JSONField(_("parameters"), default=dict)
+    totals = models.JSONField(_("totals"), default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
@@ -121,7 +138,13 @@ class ReportRun(TrackedModel):
         "self", verbose_name=_("amends"), null=True, blank=True, on_delete=models.PROTECT, related_name="amendments"
     )
 
-    access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="district", department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.DEPARTMENT,
+        district_path="district",
+        department=DEPARTMENT,
+        department_path="department",
+        path_departments=registry.departments,
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -134,7 +157,7 @@ class ReportRun(TrackedModel):
 
     @property
     def fatal_count(self) -> int:
-        return sum(1 for f in self.findings.all() if f.severity == "fatal")
+        return sum(1 for f in self.findings.all() if f.severity == Severity.FATAL)
 
 
 class ReportArtifact(models.Model):
@@ -159,17 +182,32 @@ class ReportArtifact(models.Model):
         return self.name
 
 
+class Severity(models.TextChoices):
+    FATAL = "fatal", _("Fatal")
+    WARNING = "warning", _("Warning")
+
+
 class ReportFinding(models.Model):
-    """A validation finding on a run: fatal findings block certification."""
+    """A validation finding on a run: fatal findings block certification.
+
+    A finding about records names them (``record_model`` and ``record_ids``),
+    so the run page links it to the list of exactly those records, and counts
+    the students it covers. The message names no student: names are shown
+    from the records, to those who may see them.
+    """
 
     run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="findings")
-    severity = models.CharField(_("severity"), max_length=8, choices=[("fatal", _("Fatal")), ("warning", _("Warning"))])
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    code = models.CharField(_("code"), max_length=30, blank=True)
     record = models.CharField(_("record"), max_length=120, blank=True)
     field = models.CharField(_("field"), max_length=60, blank=True)
     message = models.CharField(_("message"), max_length=500)
+    record_model = models.CharField(_("kind of records"), max_length=60, blank=True)
+    record_ids = models.JSONField(_("records"), default=list, blank=True)
+    students = models.PositiveIntegerField(_("students"), null=True, blank=True)
 
     class Meta:
-        ordering = ["run", "-severity", "id"]
+        ordering = ["run", "severity", "id"]
         verbose_name = _("validation finding")
         verbose_name_plural = _("validation findings")
 
@@ -204,3 +242,84 @@ class Collection(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.school_year})"
+
+
+class OtherSex(models.TextChoices):
+    """What becomes of students whose sex a file may not carry."""
+
+    BLOCK = "block", _("Block certification until settled (a fatal finding)")
+    LEAVE_OUT = "leave_out", _("Leave them out of the file and list them (a warning)")
+
+
+SEX_CODES = {"M": _("Male (M)"), "F": _("Female (F)"), "X": _("Nonbinary (X)")}
+
+
+class SexValueSetting(TrackedModel):
+    """Which sex values a state or federal file may carry, per report and specification version.
+
+    Without a setting a file carries the values its specification version
+    lists (M and F for the EDFacts layouts of SY 2022-23), and students with
+    another value are a fatal finding until a reporting manager decides:
+    permit X when the state's version of the specification allows it, or
+    leave those students out and list them.
+    """
+
+    district = models.ForeignKey(
+        "district.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="sex_value_settings"
+    )
+    report_key = models.CharField(_("report"), max_length=40)
+    spec_version = models.CharField(_("specification version"), max_length=20)
+    values = models.CharField(
+        _("sex values the file may carry"),
+        max_length=20,
+        help_text=_("Codes separated by spaces, for example: M F X."),
+    )
+    others = models.CharField(
+        _("students with another value"), max_length=10, choices=OtherSex.choices, default=OtherSex.BLOCK
+    )
+    basis = models.CharField(
+        _("basis"), max_length=300, blank=True, help_text=_("The state guidance or decision this follows.")
+    )
+
+    access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="district", department=DEPARTMENT)
+
+    class Meta:
+        ordering = ["report_key", "spec_version", "id"]
+        verbose_name = _("file sex values setting")
+        verbose_name_plural = _("file sex values settings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "report_key", "spec_version"], name="sexvaluesetting_unique_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_title} ({self.spec_version}): {self.values}"
+
+    @property
+    def codes(self) -> list[str]:
+        return self.values.split()
+
+    @property
+    def report_title(self) -> str:
+        report = registry.get(self.report_key)
+        return report.title if report else self.report_key
+
+    report_title.fget.short_description = _("report")
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        codes = self.values.upper().replace(",", " ").split()
+        unknown = [c for c in codes if c not in SEX_CODES]
+        if unknown:
+            raise ValidationError({"values": _("Unknown sex codes: %(codes)s.") % {"codes": ", ".join(unknown)}})
+        report = registry.get(self.report_key)
+        if report is None or report.sex_values is None:
+            raise ValidationError({"report_key": _("This report's files carry no sex.")})
+        missing = [c for c in report.sex_values if c not in codes]
+        if missing:
+            raise ValidationError(
+                {"values": _("The specification always permits: %(codes)s.") % {"codes": ", ".join(missing)}}
+            )
+        self.values = " ".join(c for c in SEX_CODES if c in codes)

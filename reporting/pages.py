@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 from core.registry import ALL_ACTIONS, READ_ONLY, Pages, pages
 
 from . import filtersets as fs
-from .forms import CollectionForm, ReportScheduleForm
-from .models import Collection, ReportRun, ReportSchedule
-from .services import report_schedule_save
+from .forms import CollectionForm, ReportScheduleForm, SexValueSettingForm
+from .models import Collection, ReportRun, ReportSchedule, SexValueSetting
+from .services import report_schedule_save, sex_value_setting_save
 from .views import RunDetailView
 
 SECTION = _("Reporting")
@@ -16,7 +16,16 @@ pages.register(
         section=SECTION,
         filterset=fs.ReportRunFilterSet,
         actions=READ_ONLY,
-        list_columns=["title", "status", "certification", "queued_at", "finished_at", "requested_by", "district"],
+        list_columns=[
+            "title",
+            "school_year",
+            "status",
+            "certification",
+            "queued_at",
+            "finished_at",
+            "requested_by",
+            "district",
+        ],
         extra_views={"detail": RunDetailView},
         links=[(_("Report catalogue"), "reporting:catalogue")],
     )
@@ -43,5 +52,17 @@ pages.register(
         actions=ALL_ACTIONS - {"import"},
         list_columns=["name", "report_key", "school_year", "due_date", "district"],
         links=[(_("Submission calendar"), "reporting:calendar")],
+    )
+)
+pages.register(
+    Pages(
+        model=SexValueSetting,
+        section=SECTION,
+        filterset=fs.SexValueSettingFilterSet,
+        form=SexValueSettingForm,
+        fields=SexValueSettingForm.Meta.fields,
+        save=sex_value_setting_save,
+        actions=ALL_ACTIONS - {"import", "delete"},
+        list_columns=["report_title", "spec_version", "values", "others", "district"],
     )
 )

@@ -9,7 +9,12 @@
     ))
 
 ``build(ctx)`` reads the data (in SQL) and returns a :class:`BuildResult`:
-the files it wrote and the validation findings. ``sources`` are the models
+the files it wrote, the validation findings and its totals. A finding about
+records names them (``model`` as ``app_label.model_name`` and their ids), so
+the run page links it to the list of exactly those records; ``students`` is
+the number of students it covers. A report that leaves students out of its
+files lists every one of them, with the reason, in findings whose code is
+``left_out`` (or in a sheet of its own file). ``sources`` are the models
 whose row counts and latest change times make the run's fingerprint, so a
 second request for the same report, parameters and data reuses the first
 run's artifacts instead of writing new ones.
@@ -33,18 +38,28 @@ class Output:
     student_level: bool = False
 
 
+LEFT_OUT = "left_out"
+"""The code of a finding listing students a report's files leave out."""
+
+
 @dataclass
 class Finding:
     severity: str  # "fatal" or "warning"
     message: str
     record: str = ""
     field: str = ""
+    code: str = ""
+    model: str = ""  # "enrollment.student", "district.school": the records ``ids`` name
+    ids: tuple[int, ...] = ()
+    students: int | None = None  # how many students the finding covers
 
 
 @dataclass
 class BuildResult:
     outputs: list[Output] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # Named counts shown on the run page, e.g. {"membership": 15497, "reported": 15451, "left_out": 46}.
+    totals: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +74,9 @@ class Context:
     params: dict
     progress: Callable[[int, str], None] = lambda pct, line: None
     previous_totals: dict | None = None
+    # Per report key, the sex values its file may carry and what becomes of other students:
+    # {"fs052": {"sex_values": ["M", "F"], "others": "block", "spec_version": "SY 2022-23"}}.
+    sex_rules: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +92,11 @@ class Report:
     student_level: bool = False  # whether its files hold student-level records
     certifiable: bool = False  # a state or federal file that goes through validation and certification
     default_as_of: Callable[[Any], datetime.date] | None = None  # school year -> date (e.g. October 1)
+    # A file to a state or federal specification: the version it is written to, and the sex
+    # values that version permits unless a setting of the district says otherwise (None: the
+    # file carries no sex).
+    spec_version: str = ""
+    sex_values: tuple[str, ...] | None = None
 
 
 _reports: dict[str, Report] = {}
@@ -92,3 +115,13 @@ def get(key: str) -> Report | None:
 
 def all_reports() -> list[Report]:
     return sorted(_reports.values(), key=lambda r: (r.department, r.title))
+
+
+def departments() -> set[str]:
+    """The departments whose reports are registered (those whose managers run and read them)."""
+    return {r.department for r in _reports.values()}
+
+
+def unregister(key: str) -> None:
+    """Forget a report (tests that register one of their own)."""
+    _reports.pop(key, None)

@@ -29,7 +29,17 @@ from core.services import record_save
 from district.models import District, SchoolYear
 
 from . import registry
-from .models import Certification, ReportArtifact, ReportFinding, ReportRun, ReportSchedule, RunStatus
+from .models import (
+    Certification,
+    OtherSex,
+    ReportArtifact,
+    ReportFinding,
+    ReportRun,
+    ReportSchedule,
+    RunStatus,
+    Severity,
+    SexValueSetting,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +88,43 @@ def clean_parameters(
         raise ValidationError({"scope": _("The scope is district or state.")})
     if scope == "state":
         params["scope"] = "state"
+    rule = sex_rule(report, district)
+    if rule is not None:
+        params.update(rule)
     return params
+
+
+def sex_rule(report: registry.Report, district: District) -> dict | None:
+    """The sex values ``report``'s file may carry in ``district``, and what becomes of other students.
+
+    From the district's setting for the report and its specification version;
+    without one, the values the specification version lists, and other
+    students block certification until a reporting manager decides.
+    """
+    if report.sex_values is None:
+        return None
+    setting = SexValueSetting.objects.filter(
+        district=district, report_key=report.key, spec_version=report.spec_version
+    ).first()
+    return {
+        "spec_version": report.spec_version,
+        "sex_values": setting.values if setting else " ".join(report.sex_values),
+        "other_sex": setting.others if setting else OtherSex.BLOCK.value,
+    }
+
+
+def sex_rules(district: District, run_params: dict | None = None, run_key: str = "") -> dict[str, dict]:
+    """Every report's sex rule in the district, the run's own as it was recorded when it was asked for."""
+    rules = {r.key: rule for r in registry.all_reports() if (rule := sex_rule(r, district)) is not None}
+    if run_params and "sex_values" in run_params:
+        rules[run_key] = {k: run_params[k] for k in ("spec_version", "sex_values", "other_sex") if k in run_params}
+    return rules
 
 
 def fingerprint(report: registry.Report, district: District, params: dict) -> str:
     """Cheap: row counts and latest change times of the source tables, plus the parameters."""
     parts = [report.key, str(district.pk), json.dumps(params, sort_keys=True)]
-    for model in report.sources:
+    for model in (*report.sources, SexValueSetting):
         stats = model._base_manager.aggregate(n=Count("pk"), latest=Max("updated_at"))
         parts.append(f"{model._meta.label}:{stats['n']}:{stats['latest'].isoformat() if stats['latest'] else ''}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -99,8 +139,8 @@ def report_request(
         raise ValidationError({"report": _("No report %(key)s.") % {"key": report_key}})
     if actor is not None and not District.objects.restrict(actor).filter(pk=district.pk).exists():
         raise PermissionDenied(_("You may not run reports for that district."))
-    if actor is not None and not policy.can(actor, ReportRun, Action.ADD):
-        raise PermissionDenied(_("You may not run reports."))
+    if actor is not None and not may_run(actor, report):
+        raise PermissionDenied(_("You may not run this report."))
     params = clean_parameters(report, district, raw_params)
     if (
         params.get("scope") == "state"
@@ -129,6 +169,8 @@ def report_request(
             district=district,
             report_key=report.key,
             title=report.title,
+            department=report.department,
+            school_year_id=params["school_year"],
             parameters=params,
             requested_by=actor if actor is not None and actor.pk else None,
             schedule=schedule,
@@ -143,6 +185,16 @@ def report_request(
             )
         transaction.on_commit(lambda: enqueue(run.pk))
     return run, False
+
+
+def may_run(user, report: registry.Report) -> bool:
+    """Whether ``user`` may run ``report``: the reporting office, and managers of the report's department."""
+    return policy.can(user, ReportRun, Action.ADD, department=report.department)
+
+
+def may_read(user, report: registry.Report) -> bool:
+    """Whether ``user`` may read runs of ``report`` (in some district)."""
+    return policy.can(user, ReportRun, Action.VIEW, department=report.department)
 
 
 def enqueue(run_id: int) -> bool:
@@ -214,6 +266,7 @@ def report_run_execute(run_id: int) -> str:
             params=run.parameters,
             progress=lambda pct, line: _append_log(run.pk, line, progress=pct),
             previous_totals=_previous_totals(run),
+            sex_rules=sex_rules(run.district, run.parameters, run.report_key),
         )
         result = report.build(ctx)
     except Exception as exc:
@@ -242,17 +295,27 @@ def report_run_execute(run_id: int) -> str:
         ReportFinding.objects.bulk_create(
             [
                 ReportFinding(
-                    run=run, severity=f.severity, record=f.record[:120], field=f.field[:60], message=f.message[:500]
+                    run=run,
+                    severity=f.severity,
+                    code=f.code[:30],
+                    record=f.record[:120],
+                    field=f.field[:60],
+                    message=f.message[:500],
+                    record_model=f.model if f.ids else "",
+                    record_ids=list(f.ids),
+                    students=f.students,
                 )
                 for f in result.findings
-            ]
+            ],
+            batch_size=1000,
         )
-        fatal = sum(1 for f in result.findings if f.severity == "fatal")
+        fatal = sum(1 for f in result.findings if f.severity == Severity.FATAL)
         run.status = RunStatus.SUCCEEDED
         run.progress = 100
         run.finished_at = timezone.now()
         run.certification = Certification.DRAFT
-        run.save(update_fields=["status", "progress", "finished_at", "certification"])
+        run.totals = dict(result.totals)
+        run.save(update_fields=["status", "progress", "finished_at", "certification", "totals"])
     _append_log(
         run.pk,
         f"Finished: {len(result.outputs)} file(s), {fatal} fatal and "
@@ -283,9 +346,16 @@ def _copy_to_export_folder(run: ReportRun) -> None:
 
 
 def artifact_download(*, actor, artifact: ReportArtifact, recipient: str = "", basis: str = "", channel=None) -> bytes:
-    """The file's bytes; a file with student-level records writes a disclosure entry."""
+    """The file's bytes; a file with student-level records writes a disclosure entry.
+
+    A file naming students goes only to those who may see every student it
+    can name: the students of the run's district (of every district for a
+    state-wide run), as the policy lets them see the report's sources.
+    """
     if not ReportRun.objects.restrict(actor).filter(pk=artifact.run_id).exists():
         raise PermissionDenied(_("You may not download this file."))
+    if artifact.student_level and not may_see_students(actor, artifact.run):
+        raise PermissionDenied(_("This file names students, and you may not see all of them."))
     if artifact.student_level:
         audit.log_disclosure(
             actor=actor,
@@ -301,6 +371,21 @@ def artifact_download(*, actor, artifact: ReportArtifact, recipient: str = "", b
         return handle.read()
 
 
+def may_see_students(user, run: ReportRun) -> bool:
+    """Whether ``user`` may see every student-level record of the run's sources in the run's scope."""
+    report = registry.get(run.report_key)
+    state_wide = run.parameters.get("level") == "state" or run.parameters.get("scope") == "state"
+    for model in report.sources if report else ():
+        if not getattr(model, "student_level", False):
+            continue
+        rows = model.objects.all()
+        if not state_wide:
+            rows = rows.filter(**{policy.rule_for(model).district_path: run.district_id})
+        if rows.exclude(pk__in=model.objects.restrict(user).values("pk")).exists():
+            return False
+    return True
+
+
 def _student_count(artifact: ReportArtifact) -> int:
     with artifact.file.open("rb") as handle:
         return max(0, handle.read().count(b"\n") - 1)
@@ -314,7 +399,7 @@ def report_run_validate(*, actor, run: ReportRun) -> ReportRun:
         raise ValidationError(_("Only a finished run can be validated."))
     if run.certification != Certification.DRAFT:
         raise ValidationError(_("This run is already %(state)s.") % {"state": run.get_certification_display()})
-    fatal = run.findings.filter(severity="fatal").count()
+    fatal = run.findings.filter(severity=Severity.FATAL).count()
     if fatal:
         raise ValidationError(_("%(n)s fatal finding(s) must be fixed in the data first.") % {"n": fatal})
     run.certification = Certification.VALIDATED
@@ -336,13 +421,26 @@ def report_run_certify(*, actor, run: ReportRun) -> ReportRun:
 
 
 def _may_certify(actor, run) -> bool:
+    return is_reporting_manager(actor, run.district_id)
+
+
+def is_reporting_manager(user, district_id) -> bool:
+    """A manager of the reporting office of the district: certifies files and keeps the file settings."""
     from core.choices import Role
 
-    scope = policy.scope_for(actor)
+    scope = policy.scope_for(user)
     return scope.is_superuser or any(
-        a.role == Role.DEPT_MANAGER and a.department_code == "reporting" and a.district_id == run.district_id
+        a.role == Role.DEPT_MANAGER and a.department_code == "reporting" and a.district_id == district_id
         for a in scope.assignments
     )
+
+
+@transaction.atomic
+def sex_value_setting_save(*, actor, instance: SexValueSetting, expected_version=None, m2m=None) -> SexValueSetting:
+    """Save which sex values a file may carry; only a reporting manager of the district may."""
+    if not is_reporting_manager(actor, instance.district_id):
+        raise PermissionDenied(_("Only a reporting manager may change which sex values a file carries."))
+    return record_save(actor=actor, instance=instance, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -355,10 +453,13 @@ def report_run_amend(*, actor, run: ReportRun) -> ReportRun:
     record_save(actor=actor, instance=run)
     report = registry.get(run.report_key)
     params = dict(run.parameters)
+    params.update(sex_rule(report, run.district) or {})  # today's setting, like today's data
     new = ReportRun(
         district=run.district,
         report_key=run.report_key,
         title=run.title,
+        department=run.department,
+        school_year_id=run.school_year_id,
         parameters=params,
         requested_by=actor,
         amends=run,

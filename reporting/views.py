@@ -12,15 +12,16 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import audit, policy
 from core.choices import Action
 from core.views import RecordDetailView
 
-from . import registry, services
+from . import registry, selectors, services
 from .forms import RunForm
-from .models import Collection, ReportArtifact, ReportRun, RunStatus
+from .models import Collection, ReportArtifact, ReportRun, RunStatus, Severity
 
 
 def _require(user, model, action):
@@ -30,17 +31,23 @@ def _require(user, model, action):
 
 @login_required
 def catalogue(request):
+    """The reports the user may read (every report for the reporting office, a manager's own department's)."""
     _require(request.user, ReportRun, Action.VIEW)
-    can_run = policy.can(request.user, ReportRun, Action.ADD)
-    return render(request, "reporting/catalogue.html", {"reports": registry.all_reports(), "can_run": can_run})
+    rows = [
+        {"report": r, "can_run": services.may_run(request.user, r)}
+        for r in registry.all_reports()
+        if services.may_read(request.user, r)
+    ]
+    return render(request, "reporting/catalogue.html", {"rows": rows})
 
 
 @login_required
 def run_form(request, key):
-    _require(request.user, ReportRun, Action.ADD)
     report = registry.get(key)
     if report is None:
         raise Http404
+    if getattr(request.user, "is_integration", False) or not services.may_run(request.user, report):
+        raise PermissionDenied
     form = RunForm(request.POST or None, report=report, user=request.user)
     status = 200
     if request.method == "POST":
@@ -69,18 +76,41 @@ def run_form(request, key):
 class RunDetailView(RecordDetailView):
     def get(self, request, pk):
         run = get_object_or_404(
-            ReportRun.objects.restrict(request.user).select_related("district", "requested_by"), pk=pk
+            ReportRun.objects.restrict(request.user).select_related(
+                "district", "school_year", "requested_by", "schedule"
+            ),
+            pk=pk,
         )
+        findings = list(run.findings.all())
+        fatal = sum(1 for f in findings if f.severity == Severity.FATAL)
         context = {
             "run": run,
+            "parameters": selectors.parameter_rows(run),
+            "totals": _totals(run),
             "artifacts": list(run.artifacts.all()),
-            "findings": list(run.findings.all()),
+            "findings": selectors.finding_rows(request.user, findings),
+            "fatal_count": fatal,
             "can_change": ReportRun.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists(),
+            "may_certify": services.is_reporting_manager(request.user, run.district_id),
             "active": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
-            "history": audit.history(request.user, ReportRun, run.pk),
+            "history": selectors.history_rows(request.user, run, audit.history(request.user, ReportRun, run.pk)),
         }
         template = "reporting/_run_status.html" if request.htmx else "reporting/run_detail.html"
         return render(request, template, {**self.base_context(), **context, "object": run})
+
+
+TOTAL_LABELS = {
+    "membership": gettext_lazy("Students in membership on the count date"),
+    "reported": gettext_lazy("Students in the file"),
+    "left_out": gettext_lazy("Students left out (listed in the findings)"),
+    "counted": gettext_lazy("Students counted"),
+    "not_counted": gettext_lazy("Enrollments not counted (the file's “Left out” sheet)"),
+    "not_in_fs052": gettext_lazy("Counted students the FS052 file leaves out (the file's “Not in FS052” sheet)"),
+}
+
+
+def _totals(run) -> list[tuple[str, int]]:
+    return [(str(TOTAL_LABELS.get(key, key)), value) for key, value in (run.totals or {}).items()]
 
 
 @login_required

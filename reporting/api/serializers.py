@@ -16,7 +16,7 @@ class ReportArtifactSerializer(serializers.ModelSerializer):
 class ReportFindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportFinding
-        fields = ["severity", "record", "field", "message"]
+        fields = ["severity", "code", "record", "field", "message", "record_model", "record_ids", "students"]
 
 
 class ReportRunSerializer(RestrictedModelSerializer):
@@ -30,7 +30,10 @@ class ReportRunSerializer(RestrictedModelSerializer):
             "district",
             "report_key",
             "title",
+            "department",
+            "school_year",
             "parameters",
+            "totals",
             "status",
             "progress",
             "log",

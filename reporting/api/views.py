@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.viewsets import RestrictedModelViewSet
+from core.choices import Action
 from core.models import Disclosure
 
 from .. import registry, services
@@ -42,6 +43,35 @@ class ReportRunViewSet(RestrictedModelViewSet):
             status=status.HTTP_200_OK if reused else status.HTTP_202_ACCEPTED,
             headers={"Location": f"{request.path}{run.pk}/"},
         )
+
+    @property
+    def policy_action(self):
+        if getattr(self, "action", None) in ("validate", "certify", "amend"):
+            return Action.CHANGE
+        return super().policy_action
+
+    def _transition(self, service):
+        run = service(actor=self.request.user, run=self.get_object())
+        run = self.get_queryset().get(pk=run.pk)
+        return Response(ReportRunSerializer(run, context={"request": self.request}).data)
+
+    @extend_schema(request=None, responses=ReportRunSerializer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        """Draft to validated; refused (400) while the run has fatal findings."""
+        return self._transition(services.report_run_validate)
+
+    @extend_schema(request=None, responses=ReportRunSerializer)
+    @action(detail=True, methods=["post"])
+    def certify(self, request, pk=None):
+        """Validated to certified, by a reporting manager."""
+        return self._transition(services.report_run_certify)
+
+    @extend_schema(request=None, responses=ReportRunSerializer)
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        """Replace a certified run with a new run on today's data; answers with the new run."""
+        return self._transition(services.report_run_amend)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"], url_path=r"files/(?P<artifact_id>\d+)")
@@ -83,6 +113,7 @@ class ReportCatalogueView(APIView):
                     "certifiable": r.certifiable,
                 }
                 for r in registry.all_reports()
+                if services.may_read(request.user, r)
             ]
         )
 

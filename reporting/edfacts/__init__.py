@@ -35,7 +35,19 @@ specifications.
 from . import fs039, fs052, fs129
 from .common import Build
 from .findings import CODES, FATAL, WARNING, Finding, has_fatal
-from .layouts import FORMATS, LEA, LEVELS, SCH, SEA, FileSpec, available_specs, get_spec, permitted, spec_levels
+from .layouts import (
+    FORMATS,
+    LEA,
+    LEVELS,
+    SCH,
+    SEA,
+    FileSpec,
+    available_specs,
+    get_spec,
+    permitted,
+    spec_levels,
+    spec_version,
+)
 from .parser import ParsedFile, parse
 from .validate import DEFAULT_THRESHOLD, check_records, check_rollup, unit_id, unit_totals, validate, year_over_year
 from .writer import Header, WriteError, file_name, header_for, reporting_period, write
@@ -70,6 +82,7 @@ __all__ = [
     "permitted",
     "reporting_period",
     "spec_levels",
+    "spec_version",
     "unit_id",
     "unit_totals",
     "validate",

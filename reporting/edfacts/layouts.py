@@ -217,6 +217,11 @@ def file_name_rule() -> Mapping[str, object]:
     return _data()["file_name"]
 
 
+def spec_version() -> str:
+    """The specification version the layouts follow (``SY 2022-23``)."""
+    return _data()["spec_version"]
+
+
 @cache
 def permitted(domain: str, *, sex_x: bool = False) -> tuple[str, ...]:
     """Permitted values for ``domain`` (``grade``, ``race``, ``sex``, ``yes_no``...), in reporting order.

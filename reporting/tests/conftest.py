@@ -26,6 +26,13 @@ def reporting_world(world):
         department=world.dept[DepartmentCode.REPORTING],
         schools=[world.lincoln],
     )
+    world.enrollment_manager = UserFactory(username="enrollment_manager")
+    RoleAssignmentFactory(
+        user=world.enrollment_manager,
+        role=Role.DEPT_MANAGER,
+        district=world.district,
+        department=world.dept[DepartmentCode.ENROLLMENT],
+    )
     world.last_year = SchoolYearFactory(district=world.district, end_year=2026)
     world.future_year = SchoolYearFactory(district=world.district, end_year=2030)
     for i in range(12):

@@ -84,7 +84,10 @@ def test_student_without_race_is_a_fatal_finding_naming_the_record(reporting_wor
     Student.objects.filter(pk=student.pk).update(race_ethnicity="", races="")
     r = run(w, "fs052", django_capture_on_commit_callbacks, fmt="csv", level="school")
     fatal = [f for f in r.findings.all() if f.severity == "fatal"]
-    assert any(f"student {student.pk}" == f.record for f in fatal)
+    assert [(f.record_model, f.record_ids, f.students, f.field) for f in fatal] == [
+        ("enrollment.student", [student.pk], 1, "race_ethnicity")
+    ]
+    assert student.state_id not in fatal[0].message  # the message names no student; the page shows names
     with pytest.raises(ValidationError):
         services.report_run_validate(actor=w.reporting_manager, run=r)
 

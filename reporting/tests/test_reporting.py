@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from core.models import Disclosure
 from core.testing.contracts import ApiContract, FilterSetContract, PagesContract
 from reporting import registry, services
-from reporting.models import Collection, ReportRun, ReportSchedule
+from reporting.models import Collection, ReportRun, ReportSchedule, SexValueSetting
 
 pytestmark = pytest.mark.django_db
 _keys = itertools.count()
@@ -373,4 +373,35 @@ class TestCollection(ReportingContracts):
             "school_year": world.year.pk,
             "due_date": "2026-12-15",
             "warn_days": 14,
+        }
+
+
+class TestSexValueSetting(PagesContract, FilterSetContract):
+    model = SexValueSetting
+    writer = "reporting_manager"
+    reader = "coo"
+    denied = "transport_manager"
+    edit_field = "basis"
+    bad_field = "values"
+    bad_value = "Q"
+
+    @pytest.fixture(autouse=True)
+    def _world(self, reporting_world):
+        return reporting_world
+
+    @staticmethod
+    def make(world, school):
+        return SexValueSetting.objects.create(
+            district=school.district, report_key="fs052", spec_version=f"SY {next(_keys)}", values="M F"
+        )
+
+    def new_data(self, world):
+        from reporting import edfacts
+
+        return {
+            "district": world.district.pk,
+            "report_key": "fs052",
+            "spec_version": edfacts.spec_version(),
+            "values": ["M", "F", "X"],
+            "others": "block",
         }
