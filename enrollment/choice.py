@@ -293,6 +293,8 @@ def application_update(
     application.full_clean()
     application.save()
     _write_choices(application, ranked)
+    if actor is not None:
+        ensure_in_scope(actor, application, Action.CHANGE)  # the choices must still name a school of the actor's
     audit.log_change(
         actor=actor,
         change=AuditEntry.Change.UPDATE,
