@@ -338,15 +338,29 @@ def filter_for(user, model: type[Model], action: str, *, served: bool = True) ->
     return combined & class_q
 
 
+def _school_bound(assignment: Assignment, reach: Reach) -> bool:
+    return bool(assignment.school_ids) and reach not in (Reach.DISTRICT, Reach.OWN_DEPARTMENT)
+
+
 def bound_to_served_students(user, model: type[Model], action: str) -> bool:
     """Whether some grant of the user reaches ``model``'s rows only through students its schools serve."""
     rule = rule_for(model)
     if rule.student_path is None:
         return False
-    return any(
-        a.school_ids and reach not in (Reach.DISTRICT, Reach.OWN_DEPARTMENT)
-        for a, reach in _grants(scope_for(user), rule, action)
-    )
+    return any(_school_bound(a, reach) for a, reach in _grants(scope_for(user), rule, action))
+
+
+def limited_to_schools(user, model: type[Model], action: str) -> bool:
+    """Whether the user may ``action`` ``model``'s rows at some schools only, not at every school of a district.
+
+    Workflows that write such rows at every school at once (a district's
+    lottery) are for roles that reach them all.
+    """
+    scope = scope_for(user)
+    if scope.is_superuser:
+        return False
+    grants = list(_grants(scope, rule_for(model), action))
+    return bool(grants) and all(_school_bound(a, reach) for a, reach in grants)
 
 
 def row_class(instance: Model) -> str:
