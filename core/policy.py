@@ -322,7 +322,18 @@ def filter_for(user, model: type[Model], action: str, *, served: bool = True) ->
         if rule.row_class_field:
             return Q(**{f"{rule.row_class_field}__in": ["", *sorted(scope.data_classes())]})
         return None
-    parts = [_assignment_q(model, rule, a, reach, served) for a, reach in _grants(scope, rule, action)]
+    parts, seen = [], set()
+    for a, reach in _grants(scope, rule, action):
+        # One filter per assignment and reach; a read and a write grant of the same schools are one.
+        if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or not a.school_ids:
+            key = (a, Reach.DISTRICT)
+        elif rule.school_path is not None or rule.student_path is not None:
+            key = (a, Reach.SCHOOLS)
+        else:
+            key = (a, reach)
+        if key not in seen:
+            seen.add(key)
+            parts.append(_assignment_q(model, rule, a, reach, served))
     if not parts:
         return Q(pk__in=[])
     class_q = Q()
