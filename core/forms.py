@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import policy
 from .choices import Action
+from .services import out_of_reach
 
 
 class RecordForm(forms.ModelForm):
@@ -40,11 +41,10 @@ class RecordForm(forms.ModelForm):
         their answer would tell whether a hidden row exists. The refusal is
         the one ``record_save`` gives for any record out of reach.
         """
-        if self.user is not None:
+        rule = getattr(self._meta.model, "access", None)
+        if self.user is not None and getattr(rule, "row_class_field", None):
             probe = construct_instance(self, copy.copy(self.instance), self._meta.fields, self._meta.exclude)
             if not policy.may_hold(self.user, probe):
-                from .services import out_of_reach
-
                 action = Action.ADD if self.instance._state.adding else Action.CHANGE
                 self.add_error(None, out_of_reach(action).args[0])
                 return
