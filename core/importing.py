@@ -121,6 +121,16 @@ class _KeyedMultipleField(KeyedChoiceField):
         return [KeyedChoiceField.clean(self, k) for k in keys]
 
 
+def key_scope(model, key: str) -> tuple[str, ...]:
+    """The other fields of ``key``'s unique key (``("district",)`` for a state id); none when it is unique alone."""
+    if model._meta.get_field(key).unique:
+        return ()
+    for constraint in model._meta.total_unique_constraints:
+        if key in constraint.fields:
+            return tuple(name for name in constraint.fields if name != key)
+    return ()
+
+
 def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
     model = pages.model
     allowed = [c for c in pages.columns_for_import if c not in policy.hidden_fields(user, model)]
@@ -152,27 +162,22 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
     plan.columns = columns
     form_class, overrides = _import_form(pages, user, columns)
 
-    existing = {}
+    # The import key is matched with the rest of its unique key (a state id within its district).
+    within = key_scope(model, pages.import_key) if pages.import_key else ()
+    existing: dict[str, dict[tuple, models.Model]] = {}
     if pages.import_key:
         keys = [r[pages.import_key] for r in rows if r and r.get(pages.import_key)]
         in_scope = model.objects.restrict(user, Action.CHANGE).filter(**{f"{pages.import_key}__in": keys})
-        existing = {str(getattr(obj, pages.import_key)): obj for obj in in_scope}
-    seen: dict[str, int] = {}
+        for obj in in_scope:
+            scope_key = tuple(str(getattr(obj, model._meta.get_field(name).attname)) for name in within)
+            existing.setdefault(str(getattr(obj, pages.import_key)), {})[scope_key] = obj
+    seen: dict[tuple, int] = {}
     m2m_names = {f.name for f in model._meta.many_to_many}
     for index, row in enumerate(rows):
         line = index + 2
         if row is None:
             continue
         instance = None
-        if pages.import_key:
-            key_value = row.get(pages.import_key, "")
-            if key_value in seen:
-                plan.problems.append(
-                    Problem(line, pages.import_key, _("Duplicate of line %(line)s.") % {"line": seen[key_value]})
-                )
-                continue
-            seen[key_value] = line
-            instance = existing.get(key_value)
         data_row = {}
         cleaned_related = {}
         row_problems = []
@@ -184,6 +189,23 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
                     row_problems.extend(Problem(line, name, m) for m in exc.messages)
             else:
                 data_row[name] = row.get(name, "")
+        if pages.import_key:
+            key_value = row.get(pages.import_key, "")
+            scope_key = tuple(_scope_value(name, row, cleaned_related, overrides) for name in within)
+            if (scope_key, key_value) in seen:
+                plan.problems.append(
+                    Problem(
+                        line,
+                        pages.import_key,
+                        _("Duplicate of line %(line)s.") % {"line": seen[(scope_key, key_value)]},
+                    )
+                )
+                continue
+            seen[(scope_key, key_value)] = line
+            matches = existing.get(key_value, {})
+            instance = matches.get(scope_key)
+            if instance is None and len(matches) == 1 and None in scope_key:  # the file does not say: the one match
+                instance = next(iter(matches.values()))
         form = form_class(data=_as_form_data(model, data_row), instance=instance or model(), user=user)
         for name, value in cleaned_related.items():
             form.fields.pop(name, None)
@@ -201,6 +223,17 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
         m2m = {name: value for name, value in cleaned_related.items() if name in m2m_names}
         plan.rows.append((line, obj, m2m, instance is None))
     return plan
+
+
+def _scope_value(name: str, row: dict, cleaned_related: dict, overrides: dict) -> str | None:
+    """A row's value of a field of its key's scope, as text (None when the row does not give it)."""
+    if name in cleaned_related:
+        value = cleaned_related[name]
+        return None if value is None else str(value.pk)
+    if name in overrides:
+        return None  # not readable: the row's problem says why
+    raw = row.get(name)
+    return str(raw) if raw not in (None, "") else None
 
 
 def _as_form_data(model, row: dict[str, str]) -> dict:

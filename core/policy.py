@@ -21,15 +21,41 @@ for each kind, which role may read or write it and how far the grant reaches:
 - ``OWN_DEPARTMENT_SCHOOLS``: records of its own department at its schools,
   and its department's records that belong to no school.
 
+A student is reached at a school only while the school serves the student.
+A grant limited to schools reaches a student, and every record about the
+student (household, guardians, external ids, program spells, enrollments),
+while one of its schools has:
+
+- an enrollment of the student with no exit date, or an exit date still to
+  come (an upcoming enrollment counts as soon as it is recorded);
+- an enrollment that ended within the district's closing grace period
+  (``District.access_grace_days``, set by its administrators; 30 days unless
+  they change it), so the school can finish its work;
+- an accepted offer of a seat for the student, in a placement year not yet
+  over (so staff can prepare over the summer).
+
+Once the grace period has passed, a student who left is out of the school
+staff's reach; district-wide grants are unaffected. A change may end the
+reason for access (an enrollment closed with a past date), but may not move a
+record to a school the user does not reach. School-choice applications are at
+the schools their ranked choices name, and priorities, offers and waitlist
+places at their program's school.
+
 Sensitive data classes (meal eligibility, disability/IEP/504, health) are
 protected field by field: a user sees such a field only when one of their
 assignments is a program role administering that class. Everyone else,
 executives included, sees those fields hidden and can count them only in
-aggregates.
+aggregates. Validation never tells a user more than they may see: a
+record of a class they may not hold is refused before any check against
+other rows, with the same answer as any other record out of their reach, and
+keys that must be unique (a state student id) are unique within a district,
+so another district's records never answer "already exists".
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -39,6 +65,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .choices import Action, DataClass, Kind, Role
@@ -93,6 +120,11 @@ CLASS_ROLES: dict[str, tuple[str, ...]] = {
     DataClass.HEALTH: (Role.NURSE,),
 }
 
+# Days a school keeps access to a student after the student's enrollment there
+# ends, unless the district sets another number (District.access_grace_days).
+DEFAULT_ACCESS_GRACE_DAYS = 30
+MAX_ACCESS_GRACE_DAYS = 365
+
 # Roles whose assignments must list schools (an empty list would mean "all").
 SCHOOL_BOUND_ROLES = (Role.DEPT_STAFF, Role.PRINCIPAL)
 # Roles that work within a department.
@@ -104,15 +136,19 @@ class AccessRule:
     """How a model's rows relate to the policy.
 
     ``district_path`` and ``school_path`` are ORM lookups from the model to a
-    district and a school (``"pk"`` when the model is one). ``department`` is
-    the code of the owning department for department and student records.
-    ``multi_valued`` marks paths that cross a to-many relation, which are
-    filtered through a subquery so rows are not repeated.
+    district and a school (``"pk"`` when the model is one). ``student_path``
+    leads to the student a record is about (``"pk"`` for a student): a grant
+    limited to schools then reaches the record only while one of its schools
+    serves that student (the student model's ``served_q``; see the module's
+    text). ``department`` is the code of the owning department for department
+    and student records. ``multi_valued`` marks paths that cross a to-many
+    relation, which are filtered through a subquery so rows are not repeated.
     """
 
     kind: str
     district_path: str | None = "district"
     school_path: str | None = None
+    student_path: str | None = None
     department: str | None = None
     multi_valued: bool = False
     # A to-many relation whose absence makes a row visible to every holder of
@@ -136,6 +172,8 @@ class Assignment:
     district_id: int | None
     department_code: str | None = None
     school_ids: frozenset[int] = frozenset()
+    # The district's closing grace period, read with the assignment.
+    access_grace_days: int = DEFAULT_ACCESS_GRACE_DAYS
 
 
 @dataclass
@@ -240,24 +278,54 @@ def _path_q(path: str, values) -> Q:
     return Q(**{f"{path}__in": sorted(values)})
 
 
-def _assignment_q(model, rule: AccessRule, assignment: Assignment, reach: Reach) -> Q:
+@functools.cache
+def _student_model(model: type[Model], path: str) -> type[Model]:
+    """The model at the end of ``path`` (the student model, which supplies ``served_q``)."""
+    for hop in path.split("__"):
+        if hop != "pk":
+            model = model._meta.get_field(hop).related_model
+    return model
+
+
+def served_since(assignment: Assignment, today: datetime.date | None = None) -> datetime.date:
+    """Enrollments that ended after this day still count: today less the district's grace period."""
+    return (today or timezone.localdate()) - datetime.timedelta(days=assignment.access_grace_days)
+
+
+def _served_q(model, rule: AccessRule, assignment: Assignment) -> Q:
+    students = _student_model(model, rule.student_path)
+    return students._default_manager.served_q(
+        rule.student_path, sorted(assignment.school_ids), since=served_since(assignment)
+    )
+
+
+def _assignment_q(model, rule: AccessRule, assignment: Assignment, reach: Reach, served: bool) -> Q:
     district_q = Q()
     if assignment.district_id is not None:
         district_q = Q(**{rule.district_path: assignment.district_id})
     if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or not assignment.school_ids:
         return district_q
-    if rule.school_path is None:
+    if rule.school_path is None and rule.student_path is None:
         # A record with no school: a department's own staff see their department's
         # district-wide records; someone limited to schools outside it does not.
         return district_q if reach == Reach.OWN_DEPARTMENT_SCHOOLS else Q(pk__in=[])
-    return district_q & _path_q(rule.school_path, assignment.school_ids)
+    q = district_q
+    if rule.school_path is not None:
+        q &= _path_q(rule.school_path, assignment.school_ids)
+    if rule.student_path is not None and served:
+        q &= _served_q(model, rule, assignment)
+    return q
 
 
-def filter_for(user, model: type[Model], action: str) -> Q | None:
+def filter_for(user, model: type[Model], action: str, *, served: bool = True) -> Q | None:
     """The filter that limits ``model``'s rows to what ``user`` may ``action``.
 
     Returns ``None`` when every row is allowed, and a filter matching nothing
-    when none is.
+    when none is. With ``served=False`` the condition that a school serves
+    the record's student is left out, leaving where the user's grants reach
+    by district and school alone: for aggregate counts at the user's schools,
+    for deciding at which schools the user may act, and for checking that a
+    change did not move a record out of the user's schools.
     """
     scope = scope_for(user)
     rule = rule_for(model)
@@ -267,7 +335,18 @@ def filter_for(user, model: type[Model], action: str) -> Q | None:
         if rule.row_class_field:
             return Q(**{f"{rule.row_class_field}__in": ["", *sorted(scope.data_classes())]})
         return None
-    parts = [_assignment_q(model, rule, a, reach) for a, reach in _grants(scope, rule, action)]
+    parts, seen = [], set()
+    for a, reach in _grants(scope, rule, action):
+        # One filter per assignment and reach; a read and a write grant of the same schools are one.
+        if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or not a.school_ids:
+            key = (a, Reach.DISTRICT)
+        elif rule.school_path is not None or rule.student_path is not None:
+            key = (a, Reach.SCHOOLS)
+        else:
+            key = (a, reach)
+        if key not in seen:
+            seen.add(key)
+            parts.append(_assignment_q(model, rule, a, reach, served))
     parts += [_department_path_q(rule, a) for a in _department_path_grants(scope, rule, action)]
     if not parts:
         return Q(pk__in=[])
@@ -312,6 +391,51 @@ def _department_path_q(rule: AccessRule, assignment: Assignment) -> Q:
     if assignment.district_id is not None:
         q &= Q(**{rule.district_path: assignment.district_id})
     return q
+
+
+def _school_bound(assignment: Assignment, reach: Reach) -> bool:
+    return bool(assignment.school_ids) and reach not in (Reach.DISTRICT, Reach.OWN_DEPARTMENT)
+
+
+def bound_to_served_students(user, model: type[Model], action: str) -> bool:
+    """Whether some grant of the user reaches ``model``'s rows only through students its schools serve."""
+    rule = rule_for(model)
+    if rule.student_path is None:
+        return False
+    return any(_school_bound(a, reach) for a, reach in _grants(scope_for(user), rule, action))
+
+
+def limited_to_schools(user, model: type[Model], action: str) -> bool:
+    """Whether the user may ``action`` ``model``'s rows at some schools only, not at every school of a district.
+
+    Workflows that write such rows at every school at once (a district's
+    lottery) are for roles that reach them all.
+    """
+    scope = scope_for(user)
+    if scope.is_superuser:
+        return False
+    grants = list(_grants(scope, rule_for(model), action))
+    return bool(grants) and all(_school_bound(a, reach) for a, reach in grants)
+
+
+def row_class(instance: Model) -> str:
+    """The sensitive class of a (possibly unsaved) record, from its own values; blank for none."""
+    rule = rule_for(type(instance))
+    if not rule.row_class_field:
+        return ""
+    derive = getattr(instance, "derived_row_class", None)
+    return derive() if derive is not None else getattr(instance, rule.row_class_field) or ""
+
+
+def may_hold(user, instance: Model) -> bool:
+    """Whether the user may hold a record of this one's sensitive class at all.
+
+    Checked before any validation that reads other rows, so a record of a
+    class the user may not hold is refused the same way whether or not the
+    student has other records of that class.
+    """
+    cls = row_class(instance)
+    return not cls or cls in scope_for(user).data_classes()
 
 
 def hidden_fields(user, model: type[Model]) -> set[str]:

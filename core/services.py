@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from . import audit
+from . import audit, policy
 from .choices import Action
 from .models import AuditEntry
 
@@ -25,12 +25,30 @@ class StaleVersion(Exception):
         self.current = current
 
 
+def out_of_reach(action: str) -> PermissionDenied:
+    """The one refusal of a record outside what the user may ``action``, whatever the reason."""
+    return PermissionDenied(
+        _("That record would fall outside what you may %(action)s.") % {"action": Action(action).label}
+    )
+
+
 def ensure_in_scope(actor, instance: models.Model, action: str) -> None:
+    """Refuse unless the saved ``instance`` is one ``actor`` may ``action``, by ``restrict()``.
+
+    A change may end the reason the actor reaches a record (an enrollment
+    closed with a date past the grace period), so after a change the record
+    must stay within the actor's districts and schools, but its student need
+    not still be served there (see ``core.policy``).
+    """
     model = type(instance)
-    if not model.objects.restrict(actor, action).filter(pk=instance.pk).exists():
-        raise PermissionDenied(
-            _("That record would fall outside what you may %(action)s.") % {"action": Action(action).label}
-        )
+    if action == Action.CHANGE:
+        condition = policy.filter_for(actor, model, action, served=False)
+        rows = model.objects.filter(pk=instance.pk)
+        in_scope = (rows if condition is None else rows.filter(condition)).exists()
+    else:
+        in_scope = model.objects.restrict(actor, action).filter(pk=instance.pk).exists()
+    if not in_scope:
+        raise out_of_reach(action)
 
 
 @transaction.atomic
@@ -44,6 +62,9 @@ def record_save(*, actor, instance: models.Model, expected_version: int | None =
     """
     model = type(instance)
     creating = instance._state.adding
+    if actor is not None and not policy.may_hold(actor, instance):
+        # Before validation reads other rows: the answer must not depend on rows the actor cannot see.
+        raise out_of_reach(Action.ADD if creating else Action.CHANGE)
     before = None
     if not creating:
         current = model.objects.select_for_update().get(pk=instance.pk)

@@ -35,6 +35,15 @@ class District(TrackedModel):
     fips_code = models.CharField(
         _("FIPS state code"), max_length=2, default="09", validators=[RegexValidator(r"^\d{2}$", _("Two digits."))]
     )
+    access_grace_days = models.PositiveSmallIntegerField(
+        _("days of access after a student leaves"),
+        default=policy.DEFAULT_ACCESS_GRACE_DAYS,
+        validators=[MaxValueValidator(policy.MAX_ACCESS_GRACE_DAYS)],
+        help_text=_(
+            "Staff limited to schools keep access to a student for this many days after the student's "
+            "enrollment at their school ends (0: access ends on the exit date)."
+        ),
+    )
 
     access = policy.AccessRule(kind=Kind.REFERENCE, district_path="pk")
 
@@ -308,7 +317,7 @@ def assignments_for_user(user) -> list[policy.Assignment]:
     """The loader the access policy calls (settings.OPS_ASSIGNMENT_LOADER): two queries."""
     rows = list(
         RoleAssignment.objects.filter(user=user, is_active=True).values_list(
-            "pk", "role", "district_id", "department__code"
+            "pk", "role", "district_id", "department__code", "district__access_grace_days"
         )
     )
     if not rows:
@@ -321,9 +330,13 @@ def assignments_for_user(user) -> list[policy.Assignment]:
         schools.setdefault(ra_id, set()).add(school_id)
     return [
         policy.Assignment(
-            role=role, district_id=district_id, department_code=code, school_ids=frozenset(schools.get(pk, ()))
+            role=role,
+            district_id=district_id,
+            department_code=code,
+            school_ids=frozenset(schools.get(pk, ())),
+            access_grace_days=policy.DEFAULT_ACCESS_GRACE_DAYS if grace is None else grace,
         )
-        for pk, role, district_id, code in rows
+        for pk, role, district_id, code, grace in rows
     ]
 
 

@@ -15,7 +15,7 @@ pages.register(
         model=District,
         section=SECTION,
         filterset=fs.DistrictFilterSet,
-        fields=["name", "state_lea_id", "nces_id", "state", "fips_code"],
+        fields=["name", "state_lea_id", "nces_id", "state", "fips_code", "access_grace_days"],
         list_columns=["name", "state_lea_id", "nces_id", "state"],
         import_key="state_lea_id",
     )

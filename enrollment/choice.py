@@ -101,6 +101,19 @@ def _require(actor, model, action: str, obj=None) -> None:
         )
 
 
+def _require_every_school(actor, model) -> None:
+    """Refuse a window-wide workflow to an actor who may add ``model``'s records at some schools only.
+
+    Computing priorities and running the lottery write records at every
+    school of the window; staff limited to their schools work on the
+    applications naming them instead.
+    """
+    if actor is not None and policy.limited_to_schools(actor, model, Action.ADD):
+        raise PermissionDenied(
+            _("This works on every school of the window; it needs a role not limited to some schools.")
+        )
+
+
 def _now(at: datetime.datetime | None = None) -> datetime.datetime:
     return at or timezone.now()
 
@@ -293,6 +306,8 @@ def application_update(
     application.full_clean()
     application.save()
     _write_choices(application, ranked)
+    if actor is not None:
+        ensure_in_scope(actor, application, Action.CHANGE)  # the choices must still name a school of the actor's
     audit.log_change(
         actor=actor,
         change=AuditEntry.Change.UPDATE,
@@ -385,6 +400,7 @@ def applicant_priorities_compute(*, actor, window: ApplicationWindow) -> dict[st
     _require(actor, ApplicationWindow, Action.VIEW, window)
     _require(actor, ApplicantPriority, Action.ADD)
     _require(actor, ApplicantPriority, Action.DELETE)
+    _require_every_school(actor, ApplicantPriority)
     window = ApplicationWindow.objects.select_for_update(of=("self",)).select_related("school_year").get(pk=window.pk)
     if _final_run_exists(window):
         raise ValidationError({"window": _("The final lottery of %(window)s has run.") % {"window": window}})
@@ -760,9 +776,11 @@ def lottery_run(
         raise ValidationError({"tie_breaking": _("Tie-breaking is single or multiple.")})
     _require(actor, ApplicationWindow, Action.VIEW, window)
     _require(actor, LotteryRun, Action.ADD)
+    _require_every_school(actor, LotteryRun)
     final = kind == c.RunKind.FINAL
     if final:
         _require(actor, Offer, Action.ADD)
+        _require_every_school(actor, Offer)
     seed = _seed_value(seed)
     ran_at = timezone.now()
     run_date = _local_date(ran_at)

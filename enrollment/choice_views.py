@@ -141,7 +141,7 @@ class ApplicationForm(RankedChoicesForm):
 
     def clean_student(self):
         value = self.cleaned_data["student"].strip()
-        visible = Student.objects.restrict(self.user)
+        visible = Student.objects.restrict(self.user).filter(district_id=self.window.district_id)
         found = list(visible.filter(state_id=value)[:1]) or list(visible.filter(local_id=value)[:2])
         if not found and value.isdigit():
             found = list(visible.filter(pk=int(value))[:1])

@@ -1052,17 +1052,24 @@ class _DistrictBuilder:
         self.choice_round(offer, current_seats, kids)
 
         lea = self.district.state_lea_id
+        district_id = self.district.pk
         external = []
         for n, kid in enumerate(kids, start=1):
             pk = kid.student.pk
             if kid.spells and self.rng.random() < 0.96:
                 external.append(
-                    StudentExternalId(student_id=pk, source=c.ExternalSource.SIS, external_id=f"{lea}-{n:07d}")
+                    StudentExternalId(
+                        student_id=pk,
+                        district_id=district_id,
+                        source=c.ExternalSource.SIS,
+                        external_id=f"{lea}-{n:07d}",
+                    )
                 )
             if pk in self.applied:
                 external.append(
                     StudentExternalId(
                         student_id=pk,
+                        district_id=district_id,
                         source=c.ExternalSource.LOTTERY,
                         external_id=f"RL{PLACEMENT_END_YEAR % 100}-{lea}-{n:07d}",
                     )
@@ -1070,7 +1077,10 @@ class _DistrictBuilder:
             if kid.kind == "outside" and self.rng.random() < 0.6:
                 external.append(
                     StudentExternalId(
-                        student_id=pk, source=c.ExternalSource.OTHER_DISTRICT, external_id=f"OD-{lea}-{n:07d}"
+                        student_id=pk,
+                        district_id=district_id,
+                        source=c.ExternalSource.OTHER_DISTRICT,
+                        external_id=f"OD-{lea}-{n:07d}",
                     )
                 )
         StudentExternalId.objects.bulk_create(external, batch_size=BATCH)

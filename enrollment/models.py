@@ -45,7 +45,7 @@ class Household(TrackedModel):
     access = policy.AccessRule(
         kind=Kind.STUDENT,
         district_path="district",
-        school_path="students__enrollments__school",
+        student_path="students",
         department=DEPARTMENT,
         multi_valued=True,
     )
@@ -77,7 +77,7 @@ class Guardian(TrackedModel):
     access = policy.AccessRule(
         kind=Kind.STUDENT,
         district_path="household__district",
-        school_path="household__students__enrollments__school",
+        student_path="household__students",
         department=DEPARTMENT,
         multi_valued=True,
     )
@@ -103,7 +103,6 @@ class Student(TrackedModel):
         max_length=10,
         null=True,
         blank=True,
-        unique=True,
         validators=[sasid_validator],
         help_text=_("May be empty for a new or out-of-district applicant until the state assigns it."),
     )
@@ -141,13 +140,7 @@ class Student(TrackedModel):
     longitude = longitude_field()
 
     objects = StudentQuerySet.as_manager()
-    access = policy.AccessRule(
-        kind=Kind.STUDENT,
-        district_path="district",
-        school_path="enrollments__school",
-        department=DEPARTMENT,
-        multi_valued=True,
-    )
+    access = policy.AccessRule(kind=Kind.STUDENT, district_path="district", student_path="pk", department=DEPARTMENT)
     student_level = True
 
     class Meta:
@@ -157,6 +150,16 @@ class Student(TrackedModel):
         indexes = [
             models.Index(fields=["district", "legal_last_name"], name="student_district_name_idx"),
             models.Index(fields=["local_id"], name="student_local_id_idx"),
+        ]
+        # A state id is unique within a district, not across the state: a student who
+        # moves has a record in each district, and one district's records never
+        # answer for another's.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state_id", "district"],
+                name="student_state_id_unique_per_district",
+                violation_error_message=_("Another student of this district has this state id."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -201,13 +204,18 @@ class StudentExternalId(TrackedModel):
     )
     source = models.CharField(_("source system"), max_length=20, choices=c.ExternalSource.choices)
     external_id = models.CharField(_("id in that system"), max_length=64)
+    # The student's district, copied by clean(): ids are unique per district (each
+    # district runs its own systems), so another district's ids never clash.
+    district = models.ForeignKey(
+        "district.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="student_external_ids",
+        editable=False,
+    )
 
     access = policy.AccessRule(
-        kind=Kind.STUDENT,
-        district_path="student__district",
-        school_path="student__enrollments__school",
-        department=DEPARTMENT,
-        multi_valued=True,
+        kind=Kind.STUDENT, district_path="student__district", student_path="student", department=DEPARTMENT
     )
     student_level = True
 
@@ -215,10 +223,20 @@ class StudentExternalId(TrackedModel):
         ordering = ["source", "external_id"]
         verbose_name = _("external student id")
         verbose_name_plural = _("external student ids")
-        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="external_id_unique_per_source")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id", "district"],
+                name="external_id_unique_per_district",
+                violation_error_message=_("Another student of this district has this id in that system."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
+
+    def clean(self):
+        if self.student_id:
+            self.district_id = self.student.district_id
 
 
 class ProgramParticipation(TrackedModel):
@@ -244,9 +262,8 @@ class ProgramParticipation(TrackedModel):
     access = policy.AccessRule(
         kind=Kind.STUDENT,
         district_path="student__district",
-        school_path="student__enrollments__school",
+        student_path="student",
         department=DEPARTMENT,
-        multi_valued=True,
         row_class_field="data_class",
     )
     student_level = True
@@ -266,8 +283,12 @@ class ProgramParticipation(TrackedModel):
     def __str__(self) -> str:
         return f"{self.student} · {self.get_program_display()}"
 
+    def derived_row_class(self) -> str:
+        """The sensitive class of the spell, from its program (read by the policy before validation)."""
+        return c.PROGRAM_CLASS.get(self.program, "")
+
     def clean(self):
-        self.data_class = c.PROGRAM_CLASS.get(self.program, "")
+        self.data_class = self.derived_row_class()
         errors = {}
         if self.end_date and self.start_date and self.end_date < self.start_date:
             errors["end_date"] = _("The end comes before the start.")
@@ -314,8 +335,14 @@ class Enrollment(TrackedModel):
     )
 
     objects = EnrollmentQuerySet.as_manager()
+    # At its school, while a school of the user's serves its student (so a school
+    # keeps the history of the students it serves, not of those who left).
     access = policy.AccessRule(
-        kind=Kind.STUDENT, district_path="school__district", school_path="school", department=DEPARTMENT
+        kind=Kind.STUDENT,
+        district_path="school__district",
+        school_path="school",
+        student_path="student",
+        department=DEPARTMENT,
     )
     student_level = True
 
@@ -509,7 +536,14 @@ class Application(TrackedModel):
         ChoiceProgram, verbose_name=_("ranked programs"), through="ApplicationChoice", related_name="applications"
     )
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="window__district", department=DEPARTMENT)
+    # At the schools its ranked choices name.
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="window__district",
+        school_path="choices__program__school",
+        department=DEPARTMENT,
+        multi_valued=True,
+    )
     student_level = True
 
     class Meta:
@@ -554,7 +588,12 @@ class ApplicantPriority(TrackedModel):
     granted = models.BooleanField(_("granted"), default=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="application__window__district", department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="application__window__district",
+        school_path="program__school",
+        department=DEPARTMENT,
+    )
     student_level = True
 
     class Meta:

@@ -27,6 +27,36 @@ def _active_q(start_field: str, end_field: str, day: datetime.date) -> Q:
 
 
 class StudentQuerySet(RestrictedQuerySet):
+    @staticmethod
+    def served_q(path: str, school_ids, *, since: datetime.date) -> Q:
+        """Records whose student (at ``path``; ``"pk"`` for a student) one of ``school_ids`` serves.
+
+        The access policy's "a school serves a student" (see ``core.policy``):
+        an enrollment there that has not ended, or ended after ``since``
+        (today less the district's grace period; an upcoming enrollment has
+        not ended), or an accepted offer of a seat there in a placement year
+        that ended no earlier than ``since``. Two subqueries of student ids,
+        answered from the enrollment and offer indexes.
+        """
+        from . import choices as c
+        from .models import Enrollment, Offer
+
+        enrolled = (
+            Enrollment.objects.filter(school_id__in=school_ids)
+            .filter(Q(exit_date__isnull=True) | Q(exit_date__gt=since))
+            .values("student_id")
+        )
+        placed = Offer.objects.filter(
+            status=c.OfferStatus.ACCEPTED,
+            program__school_id__in=school_ids,
+            application__window__school_year__end_date__gte=since,
+        ).values("application__student_id")
+        return Q(**{f"{path}__in": enrolled}) | Q(**{f"{path}__in": placed})
+
+    def served_at(self, school_ids, *, since: datetime.date):
+        """Students one of ``school_ids`` serves (see ``served_q``)."""
+        return self.filter(self.served_q("pk", school_ids, since=since))
+
     def enrolled_on(self, day: datetime.date):
         from .models import Enrollment
 

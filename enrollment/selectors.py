@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
+from core import policy
 from core.choices import Action
 from district.models import School
 
@@ -47,9 +48,14 @@ def utilization(*, user, school_year, on: datetime.date) -> list[UtilizationRow]
     seats = {
         (c["school_id"], c["grade_level"]): c["seats"] for c in capacities.values("school_id", "grade_level", "seats")
     }
-    visible = Enrollment.objects.restrict(user, Action.VIEW)
-    counts = _membership(visible, on)
-    previous = _membership(visible, on.replace(year=on.year - 1))
+    # Membership is a count: taken at the schools where the user reads enrollments, students who
+    # have since left included (the policy's district and school conditions, not the served-student one).
+    counted = Enrollment.objects.all()
+    condition = policy.filter_for(user, Enrollment, Action.VIEW, served=False)
+    if condition is not None:
+        counted = counted.filter(condition)
+    counts = _membership(counted, on)
+    previous = _membership(counted, on.replace(year=on.year - 1))
     schools = {s for s, _g in seats} | {s for s, _g in counts}
     names = dict(School.objects.filter(pk__in=schools).values_list("pk", "name"))
     rows = []

@@ -9,7 +9,17 @@ from ..models import Department, District, RoleAssignment, School, SchoolDay, Sc
 class DistrictSerializer(RestrictedModelSerializer):
     class Meta:
         model = District
-        fields = ["id", "name", "state_lea_id", "nces_id", "state", "fips_code", "version", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "state_lea_id",
+            "nces_id",
+            "state",
+            "fips_code",
+            "access_grace_days",
+            "version",
+            "updated_at",
+        ]
 
 
 class SchoolSerializer(RestrictedModelSerializer):

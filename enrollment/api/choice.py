@@ -64,7 +64,12 @@ class ApplicationSubmitInput(ScopedInput, RankedCodes):
                 {"student": _("Name the student one way: student, state_id, or external_source with external_id.")}
             )
         if "state_id" in data:
-            student = Student.objects.restrict(user).filter(state_id=data.pop("state_id")).first()
+            window = data.get("window")  # (state ids are unique within a district: the window's)
+            student = (
+                Student.objects.restrict(user)
+                .filter(state_id=data.pop("state_id"), district_id=getattr(window, "district_id", None))
+                .first()
+            )
             if student is None:
                 raise serializers.ValidationError({"state_id": _("No student you may see has that state id.")})
             data["student"] = student
@@ -73,7 +78,11 @@ class ApplicationSubmitInput(ScopedInput, RankedCodes):
                 raise serializers.ValidationError({"external_source": _("Say which system the id comes from.")})
             match = (
                 StudentExternalId.objects.restrict(user)
-                .filter(source=data.pop("external_source"), external_id=data.pop("external_id"))
+                .filter(
+                    source=data.pop("external_source"),
+                    external_id=data.pop("external_id"),
+                    district_id=getattr(data.get("window"), "district_id", None),
+                )
                 .select_related("student")
                 .first()
             )

@@ -100,23 +100,30 @@ def _in_scope_ids(model, actor, action: str, ids: list[int]) -> set[int]:
 def _alike_students(plan: RosterPlan) -> list[list[Change]]:
     """New students grouped so that the policy treats every student of a group alike.
 
-    Student's access rule reaches a row only through its district and its
-    enrollments' schools, so students with the same district and the same
-    schools are all in scope or all out of it: checking one of each group
-    checks them all. (With another rule, every student is its own group.)
+    Student's access rule reaches a row only through its district and the
+    schools that serve it; a student this import creates has no records but
+    the import's enrollments (and no offer), so students with the same
+    district and the same schools and exit dates of their enrollments are all
+    in scope or all out of it: checking one of each group checks them all.
+    (With another rule, every student is its own group.)
     """
     rule = Student.access
     new = [ch for ch in plan.students if ch.is_new]
-    if (rule.district_path, rule.school_path, rule.row_class_field) != ("district", "enrollments__school", None):
+    if (rule.district_path, rule.school_path, rule.student_path, rule.row_class_field) != (
+        "district",
+        None,
+        "pk",
+        None,
+    ):
         return [[ch] for ch in new]
-    schools: dict[int, set[int]] = defaultdict(set)
+    places: dict[int, set[tuple]] = defaultdict(set)
     for ch in plan.enrollments:
         state = ch.instance.__dict__  # (ids read straight: descriptors cost a call per row)
-        schools[state["student_id"]].add(state["school_id"])
+        places[state["student_id"]].add((state["school_id"], state["exit_date"]))
     groups: dict[tuple, list[Change]] = defaultdict(list)
     for ch in new:
         state = ch.instance.__dict__
-        groups[(state["district_id"], frozenset(schools[state["id"]]))].append(ch)
+        groups[(state["district_id"], frozenset(places[state["id"]]))].append(ch)
     return list(groups.values())
 
 

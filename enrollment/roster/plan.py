@@ -11,8 +11,10 @@ written.
 Matching:
 
 - a student by state id, else by an external id (source, id), else by a
-  fallback id (the OneRoster ``sourcedId``); ids naming different students
-  are a problem;
+  fallback id (the OneRoster ``sourcedId``), always within the row's
+  district (state ids and external ids are unique per district: another
+  district's students are never matched, nor named in a problem); ids naming
+  different students are a problem;
 - an enrollment by student, school, school year and entry date; failing that,
   the one enrollment of that student at that school in that year (an
   entry-date correction).
@@ -87,6 +89,10 @@ ENROLLMENT_FIELDS = ("grade_level", "entry_date", "entry_code", "exit_date", "ex
 ENROLLMENT_COMPARED = operator.attrgetter(*ENROLLMENT_FIELDS)
 ENROLLMENT_FIELD_SET = frozenset(ENROLLMENT_FIELDS)
 DEFAULT_ENTRY_CODE = c.EntryCode.NEW
+# A row names a district the actor may not use: it matches no student.
+NO_DISTRICT = 0
+# A row that names no district matches students of several of the actor's districts.
+AMBIGUOUS = -1
 
 
 def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -206,9 +212,14 @@ def _on_school(condition: Q | None) -> Q | None:
 
 
 def enrollment_school_ids(actor, action: str, school_ids: Iterable[int]) -> set[int] | None:
-    """Which of these schools the actor may ``action`` enrollments at (None: not decidable here)."""
+    """Which of these schools the actor may ``action`` enrollments at (None: not decidable here).
+
+    By the policy's district and school conditions alone: whether a school of
+    the actor's serves the enrollment's student is a condition on the
+    student, checked with the student (``Planner.verify_new_enrollments``).
+    """
     try:
-        condition = _on_school(policy.filter_for(actor, Enrollment, action))
+        condition = _on_school(policy.filter_for(actor, Enrollment, action, served=False))
     except ValueError:
         return None
     schools = School.objects.filter(pk__in=list(school_ids))
@@ -238,7 +249,7 @@ class Planner:
         self.entry_date_field = Enrollment._meta.get_field("entry_date")
         self.planned_by_ref: dict[str, Student] = {}
         self._known_enrollments: dict[int, list[Enrollment]] | None = None  # read_enrollments()
-        self.planned_by_state_id: dict[str, Student] = {}
+        self.planned_by_state_id: dict[tuple[int, str], Student] = {}
         self.existing_student_ids: set[int] = set()
         self._date_memo: dict[str, object] = {}
         self.make_student = InstanceMaker(Student)
@@ -297,7 +308,11 @@ class Planner:
         }
         school_pks = [s.pk for s in self.schools.values()]
         self.may_add_at = enrollment_school_ids(self.actor, Action.ADD, school_pks)
-        self.verify_new_enrollments = self.may_add_at is None
+        # Where the actor reaches enrollments only through the students its schools serve, the
+        # schools alone do not decide: new enrollments are also checked once written.
+        self.verify_new_enrollments = self.may_add_at is None or policy.bound_to_served_students(
+            self.actor, Enrollment, Action.ADD
+        )
         scope = policy.scope_for(self.actor)
         own = sorted(scope.district_ids)
         self.only_district = (
@@ -305,27 +320,64 @@ class Planner:
             if len(own) == 1 and not scope.spans_all_districts
             else None
         )
+        # Districts a row that names none may belong to (None: any).
+        self.own_districts = (
+            None if scope.spans_all_districts or getattr(self.actor, "is_superuser", False) else set(own)
+        )
         self.may_add_students = policy.can(self.actor, Student, Action.ADD)
 
     # -- students -------------------------------------------------------------
 
+    def _row_district_id(self, row) -> int | None:
+        """The district a student row belongs to as far as the row and the actor's scope say; None when not said."""
+        if row.district_key:
+            district = self.districts.get(row.district_key)
+            return district.pk if district is not None else NO_DISTRICT
+        school = self.schools.get(row.school_key) if row.school_key else None
+        if school is not None:
+            return school.district_id
+        return self.only_district.pk if self.only_district is not None else None
+
+    def _by_district(self, model, field: str, values, district_ids: set[int], anywhere: bool, extra=()):
+        """``model``'s rows whose ``field`` is one of ``values``, in these districts (or the actor's, ``anywhere``)."""
+        queryset = model._base_manager.filter(*extra)
+        if anywhere and self.own_districts is None:
+            pass
+        else:
+            wanted = district_ids | (self.own_districts if anywhere else set())
+            queryset = queryset.filter(district_id__in=sorted(wanted - {NO_DISTRICT}))
+        return among(queryset, field, values)
+
+    def _pick(self, candidates: dict[int, int] | None, district_id: int | None):
+        """The one record of ``candidates`` ({district: id}) in the row's district; with none said, the only one
+        in the actor's districts (``AMBIGUOUS`` when several)."""
+        if not candidates:
+            return None
+        if district_id is not None:
+            return candidates.get(district_id)
+        found = [pk for d, pk in candidates.items() if self.own_districts is None or d in self.own_districts]
+        if len(found) > 1:
+            return AMBIGUOUS
+        return found[0] if found else None
+
     def prepare_students(self) -> None:
-        """Duplicates in the batch, then match every row to an existing student (or none)."""
+        """Duplicates in the batch, then match every row to an existing student (or none) in its district."""
         rows = self.batch.students
+        districts = [self._row_district_id(row) for row in rows]
         bad: set[int] = set()
-        seen_state: dict[str, StudentRow] = {}
-        seen_ext: dict[tuple[str, str], StudentRow] = {}
+        seen_state: dict[tuple, StudentRow] = {}
+        seen_ext: dict[tuple, StudentRow] = {}
         for i, row in enumerate(rows):
             state_id = _text(row.values.get("state_id"))
             if state_id:
-                first = seen_state.get(state_id)
+                first = seen_state.get((districts[i], state_id))
                 if first is not None:
                     self.problem(row.where("state_id"), _("Duplicate of line %(line)s.") % {"line": first.line})
                     bad.add(i)
                 else:
-                    seen_state[state_id] = row
+                    seen_state[(districts[i], state_id)] = row
             for key in row.external_ids:
-                first = seen_ext.get(key)
+                first = seen_ext.get((districts[i], *key))
                 if first is not None and first is not row:
                     self.problem(
                         row.where("external_ids"),
@@ -334,20 +386,25 @@ class Planner:
                     )
                     bad.add(i)
                 else:
-                    seen_ext[key] = row
+                    seen_ext[(districts[i], *key)] = row
 
-        by_state: dict[str, int] = {}
-        for qs in among(Student._base_manager.all(), "state_id", seen_state):
-            by_state.update(qs.values_list("state_id", "pk"))
+        named = {d for d in districts if d is not None}
+        anywhere = any(d is None for d in districts)
+        by_state: dict[str, dict[int, int]] = defaultdict(dict)
+        for qs in self._by_district(Student, "state_id", {key[1] for key in seen_state}, named, anywhere):
+            for district_id, state_id, pk in qs.values_list("district_id", "state_id", "pk"):
+                by_state[state_id][district_id] = pk
         ext_keys: dict[str, set[str]] = defaultdict(set)
         for row in rows:
             for source, value in (*row.external_ids, *row.fallback_ids):
                 ext_keys[source].add(value)
-        ext_owner: dict[tuple[str, str], int] = {}
+        ext_owner: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
         for source, values in ext_keys.items():
-            for qs in among(StudentExternalId._base_manager.filter(source=source), "external_id", values):
-                for value, student_id in qs.values_list("external_id", "student_id"):
-                    ext_owner[(source, value)] = student_id
+            for qs in self._by_district(
+                StudentExternalId, "external_id", values, named, anywhere, extra=[Q(source=source)]
+            ):
+                for value, district_id, student_id in qs.values_list("external_id", "district_id", "student_id"):
+                    ext_owner[(source, value)][district_id] = student_id
 
         matched: list[int | None] = [None] * len(rows)
         claimed: dict[int, StudentRow] = {}
@@ -355,9 +412,14 @@ class Planner:
             if i in bad or not (by_state or ext_owner):  # (nothing to match: a first import)
                 continue
             state_id = _text(row.values.get("state_id"))
-            by_id = by_state.get(state_id) if state_id else None
-            owners = {ext_owner[k] for k in row.external_ids if k in ext_owner}
-            fallback_owners = {ext_owner[k] for k in row.fallback_ids if k in ext_owner}
+            district_id = districts[i]
+            by_id = self._pick(by_state.get(state_id), district_id) if state_id else None
+            owners = {self._pick(ext_owner.get(k), district_id) for k in row.external_ids} - {None}
+            fallback_owners = {self._pick(ext_owner.get(k), district_id) for k in row.fallback_ids} - {None}
+            if AMBIGUOUS in (by_id, *owners, *fallback_owners):
+                self.problem(row.where("district"), _("Say which district the student belongs to."))
+                bad.add(i)
+                continue
             if by_id is not None and owners - {by_id}:
                 self.problem(row.where("external_ids"), _("The state id and an external id name different students."))
                 bad.add(i)
@@ -395,6 +457,7 @@ class Planner:
         self._students_bad, self._students_matched = bad, matched
         self._existing_students, self._changeable_students = existing, changeable
         self._current_ext, self._ext_owner = current_ext, ext_owner
+        self._row_districts = districts
         self.existing_student_ids = set(existing)
         self.new_student_rows = sum(1 for i, pk in enumerate(matched) if pk is None and i not in bad)
         # At most this many external ids are recorded: a row's own, or its fallback ids when it has no other.
@@ -494,7 +557,7 @@ class Planner:
         for source, value in wanted:
             if (source, value) in current_ext:
                 continue
-            owner = self._ext_owner.get((source, value))
+            owner = self._ext_owner.get((source, value), {}).get(student.district_id)
             if owner is not None and (current is None or owner != current.pk):
                 self.problem(
                     row.where("external_ids"),
@@ -502,7 +565,8 @@ class Planner:
                 )
                 continue
             ext = self.make_external_id.new(
-                {"source": source, "external_id": value}, {"student": student, "created_by": self.author}
+                {"source": source, "external_id": value, "district_id": student.district_id},
+                {"student": student, "created_by": self.author},
             )
             for messages in self.external_id_validator.errors(ext).values():
                 for m in messages:
@@ -528,7 +592,7 @@ class Planner:
         if row.ref:
             self.planned_by_ref[row.ref] = student
         if student.state_id:
-            self.planned_by_state_id[student.state_id] = student
+            self.planned_by_state_id[(student.district_id, student.state_id)] = student
         return student, status
 
     # -- enrollments ----------------------------------------------------------
@@ -561,18 +625,21 @@ class Planner:
         for r in rows:
             if not r.student_ref and not r.state_id and r.source and r.external_id:
                 wanted_ext[r.source].add(r.external_id)
+        # Keyed by district: a row names a student of its school's district.
         visible = Student.objects.restrict(self.actor, Action.VIEW)
-        by_state: dict[str, Student] = {}
+        by_state: dict[tuple[int, str], Student] = {}
         for qs in among(visible, "state_id", wanted_state):
-            by_state.update((s.state_id, s) for s in qs)
-        by_ext: dict[tuple[str, str], Student] = {}
+            by_state.update(((s.district_id, s.state_id), s) for s in qs)
+        by_ext: dict[tuple[int, str, str], Student] = {}
         for source, values in wanted_ext.items():
-            owners: dict[int, str] = {}
+            owners: dict[int, list[str]] = defaultdict(list)
             for qs in among(StudentExternalId._base_manager.filter(source=source), "external_id", values):
-                owners.update(qs.values_list("student_id", "external_id"))
+                for student_id, value in qs.values_list("student_id", "external_id"):
+                    owners[student_id].append(value)
             for qs in among(visible, "pk", owners):
                 for s in qs:
-                    by_ext[(source, owners[s.pk])] = s
+                    for value in owners[s.pk]:
+                        by_ext[(s.district_id, source, value)] = s
         known = self.existing_student_ids | {s.pk for s in by_state.values()} | {s.pk for s in by_ext.values()}
         existing: dict[int, list[Enrollment]] = defaultdict(list)
         for qs in among(Enrollment._base_manager.select_related("school"), "student_id", known):
@@ -597,13 +664,19 @@ class Planner:
 
         skip: set[int] = set()
         for i, row in enumerate(rows):
+            school = self.schools.get(row.school_key)
+            district_id = school.district_id if school is not None else None
             if row.student_ref:
                 student = self.planned_by_ref.get(row.student_ref)
                 if student is None:
                     skip.add(i)  # the student's own row has the problem
                     continue
+            elif school is None and (row.state_id or (row.source and row.external_id)):
+                skip.add(i)  # the school's problem is reported below: it names the student's district
+                continue
             elif row.state_id:
-                student = self.planned_by_state_id.get(row.state_id) or by_state.get(row.state_id)
+                key = (district_id, row.state_id)
+                student = self.planned_by_state_id.get(key) or by_state.get(key)
                 if student is None:
                     self.problem(
                         row.where("state_id"),
@@ -612,7 +685,7 @@ class Planner:
                     skip.add(i)
                     continue
             elif row.source and row.external_id:
-                student = by_ext.get((row.source, row.external_id))
+                student = by_ext.get((district_id, row.source, row.external_id))
                 if student is None:
                     self.problem(
                         row.where("external_id"),

@@ -51,6 +51,7 @@ class StudentExternalIdFactory(factory.django.DjangoModelFactory):
         model = m.StudentExternalId
 
     student = factory.SubFactory(StudentFactory)
+    district = factory.SelfAttribute("student.district")
     source = "sis"
     external_id = factory.Sequence(lambda n: f"SIS-{n}")
 

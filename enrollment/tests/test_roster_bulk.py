@@ -298,8 +298,9 @@ def test_postgresql_foreign_keys_are_deferred_again_after_an_import(world):
         # Deferred: an orphan row is accepted until the constraints are checked.
         cursor.execute(
             "INSERT INTO enrollment_studentexternalid "
-            "(created_at, updated_at, version, student_id, source, external_id) "
-            "VALUES (now(), now(), 1, -1, 'sis', 'orphan')"
+            "(created_at, updated_at, version, student_id, district_id, source, external_id) "
+            "VALUES (now(), now(), 1, -1, %s, 'sis', 'orphan')",
+            [world.district.pk],
         )
         with pytest.raises(IntegrityError), transaction.atomic():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

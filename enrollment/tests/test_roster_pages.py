@@ -216,6 +216,8 @@ def test_staff_may_enroll_only_at_their_school_and_only_students_they_see(world,
         exit_code="T1",
     )
     EnrollmentFactory(student=ben, school=world.washington, school_year=world.year, entry_date=D(2026, 8, 27))
+    world.district.access_grace_days = 365  # Lincoln still serves Ana, who left on 1 September
+    world.district.save()
     staff = testing.enrollment_staff(world, world.lincoln)
     data = csv_file(
         "3000000001,6400012,2027,04,2026-09-01,,,,",  # Ana at Washington: not their school
