@@ -253,6 +253,7 @@ def report_run_execute(run_id: int) -> str:
         run.finished_at = timezone.now()
         run.certification = Certification.DRAFT
         run.save(update_fields=["status", "progress", "finished_at", "certification"])
+        registry.run_event(run, registry.RUN_FINISHED)
     _append_log(
         run.pk,
         f"Finished: {len(result.outputs)} file(s), {fatal} fatal and "
@@ -332,7 +333,9 @@ def report_run_certify(*, actor, run: ReportRun) -> ReportRun:
     run.certification = Certification.CERTIFIED
     run.certified_by = actor
     run.certified_at = timezone.now()
-    return record_save(actor=actor, instance=run)
+    run = record_save(actor=actor, instance=run)
+    registry.run_event(run, registry.RUN_CERTIFIED)
+    return run
 
 
 def _may_certify(actor, run) -> bool:

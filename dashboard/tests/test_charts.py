@@ -29,15 +29,27 @@ def test_charts_carry_a_title_and_description_and_escape_labels():
     assert "from 1 to 3" in spark and "<polyline" in spark
 
 
-def test_the_pdf_writer_draws_the_charts():
-    from fpdf import FPDF
+def test_the_pdf_writer_draws_the_charts_in_the_packet_font():
+    from pypdf import PdfReader
 
-    from dashboard.packet import _svg
+    from dashboard.packet import _bars, _document, _svg
 
-    doc = FPDF()
-    doc.compress = False
+    doc = _document()
     doc.add_page()
-    _svg(doc, charts.bar_chart([("Lincoln", 50.0, "watch")], title="t", unit="percent"), 180)
+    trend = charts.trend_chart(
+        [(datetime.date(2026, 9, 1), 10.0), (datetime.date(2026, 9, 15), 30.0)],
+        title="t", unit="percent", target=25.0, target_label="Objetivo",
+    )  # fmt: skip
+    _svg(doc, trend, 180)
+    _bars(
+        doc,
+        [("Lincoln", 50.0, "watch"), ("Escuela " * 12, None, "no_data")],
+        unit="percent",
+        target=60.0,
+        title="By school",
+    )
     out = bytes(doc.output())
-    assert b"(Lincoln)" in out and b"re" in out
-    assert io.BytesIO(out).getvalue().startswith(b"%PDF")
+    text = PdfReader(io.BytesIO(out)).pages[0].extract_text()
+    assert "2026-09-15" in text and "Objetivo 25.0%" in text  # the trend chart's labels
+    assert "Lincoln" in text and "50.0%" in text and "withheld or no data" in text
+    assert "Escuela Escuela" in text and "…" in text and "Escuela " * 12 not in text  # shortened to fit
