@@ -256,28 +256,29 @@ def _bars(doc, rows, *, unit: str, target: float | None, title: str) -> None:
     doc.set_font(FAMILY, "B", 11)
     doc.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
     doc.set_font(FAMILY, "", 8)
-    doc.set_draw_color(charts.INK)
     for label, value, status in rows:
         if doc.will_page_break(row_h):
             doc.add_page()
         y = doc.get_y()
-        doc.set_xy(left, y)
-        doc.cell(label_w - 2, row_h, _fit(doc, str(label), label_w - 3), align="R")
-        x0 = left + label_w
-        if value is None:
-            doc.set_xy(x0, y)
-            doc.cell(plot_w, row_h, _("withheld or no data"))
-        else:
-            w = max(0.3, plot_w * max(0.0, value) / hi)
-            doc.set_fill_color(charts.STATUS_COLOURS.get(status, charts.LINE))
-            doc.rect(x0, y + 0.6, w, row_h - 1.2, style="F")
-            doc.set_xy(x0 + w + 1, y)
-            doc.cell(value_w, row_h, charts.fmt(value, unit))
-        if target is not None:
-            x = x0 + plot_w * max(0.0, target) / hi
-            doc.set_dash_pattern(dash=0.8, gap=0.6)
-            doc.line(x, y, x, y + row_h)
-            doc.set_dash_pattern()
+        # Each row in a graphics state of its own (a state must not span pages): its colours and
+        # dashes stay off the tables that follow.
+        with doc.local_context(draw_color=charts.INK):
+            doc.set_xy(left, y)
+            doc.cell(label_w - 2, row_h, _fit(doc, str(label), label_w - 3), align="R")
+            x0 = left + label_w
+            if value is None:
+                doc.set_xy(x0, y)
+                doc.cell(plot_w, row_h, _("withheld or no data"))
+            else:
+                w = max(0.3, plot_w * max(0.0, value) / hi)
+                doc.set_fill_color(charts.STATUS_COLOURS.get(status, charts.LINE))
+                doc.rect(x0, y + 0.6, w, row_h - 1.2, style="F")
+                doc.set_xy(x0 + w + 1, y)
+                doc.cell(value_w, row_h, charts.fmt(value, unit))
+            if target is not None:
+                x = x0 + plot_w * max(0.0, target) / hi
+                doc.set_dash_pattern(dash=0.8, gap=0.6)
+                doc.line(x, y, x, y + row_h)
         doc.set_y(y + row_h)
     if target is not None:
         doc.multi_cell(
@@ -382,6 +383,9 @@ def pdf(packet: Packet) -> bytes:
                 doc.multi_cell(0, 6, _("By student group"), new_x="LMARGIN", new_y="NEXT")
                 doc.set_font(FAMILY, "", 9)
                 with doc.table(col_widths=(60, 50, 30), text_align=("LEFT", "LEFT", "RIGHT")) as table:
+                    head = table.row()
+                    for title in (_("Student group"), _("Group"), _("Value")):
+                        head.cell(title)
                     for r in groups:
                         row = table.row()
                         row.cell(str(Dimension(r.dimension).label) if r.dimension in Dimension.values else r.dimension)
