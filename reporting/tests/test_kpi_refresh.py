@@ -14,6 +14,15 @@ from reporting.models import Collection, ReportRun
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def refresh_in_process(monkeypatch):
+    """The refresh task runs here, as in the embedded default, even when a broker is configured."""
+    from dashboard import tasks
+
+    task = tasks.kpi_snapshots_refresh_task
+    monkeypatch.setattr(task, "apply_async", lambda args, **kwargs: task.apply(args=args))
+
+
 def district_row(world, key):
     return KpiSnapshot.objects.get(district=world.district, kpi_key=key, scope="district", as_of=timezone.localdate())
 
