@@ -75,7 +75,7 @@ def fingerprint() -> str:
         "application__student__legal_last_name", "application__student__birth_date", "program__code", "rank"
     )
     enrollments = [
-        (*row[:6], None, None, *row[8:]) if row[6] == PLACEMENT_START else row
+        (*row[:6], None, "", *row[8:]) if row[6] == PLACEMENT_START else row  # as if still open
         for row in enrollments.exclude(school_year__end_year=2028)
     ]
     rows = [sorted(map(repr, qs)) for qs in (students, enrollments, spells, choices)]
