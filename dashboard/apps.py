@@ -12,6 +12,7 @@ class DashboardConfig(AppConfig):
         autodiscover_modules("kpis")
         from core.registry import NavLink, nav_links
 
+        from . import checks  # noqa: F401 - registers the system checks
         from .models import KpiSnapshot
 
         nav_links.append(NavLink(self.verbose_name, _("Dashboard"), "dashboard:overview", KpiSnapshot))

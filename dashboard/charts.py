@@ -24,6 +24,7 @@ STATUS_COLOURS = {
     Status.WATCH: "#9a6700",
     Status.OFF_TRACK: "#cf222e",
     Status.NO_TARGET: "#0b5cad",
+    Status.CONTEXT: "#6639ba",
     Status.NO_DATA: "#6e7781",
 }
 INK = "#1f2328"

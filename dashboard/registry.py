@@ -14,6 +14,11 @@ figure, each school's, and each student group's (district-wide), as raw
 numerators and denominators. The snapshot service, not the KPI, applies
 small-cell suppression, so every KPI is suppressed the same way and no raw
 small cell is ever stored.
+
+Snapshots are computed every night. A source whose data change during the day
+in a way a KPI must show at once (a report run finishing with fatal findings)
+calls :func:`kpis_changed`: those KPIs are recomputed for today after the
+change commits, on Celery (in-process in the embedded default).
 """
 
 from __future__ import annotations
@@ -113,6 +118,17 @@ def register(kpi: Kpi) -> Kpi:
 def unregister(key: str) -> None:
     """For tests that register a KPI of their own."""
     _kpis.pop(key, None)
+
+
+def kpis_changed(*, district_id: int, keys) -> None:
+    """The data behind these KPIs changed for the district: recompute them for today once this transaction commits."""
+    from django.db import transaction
+
+    wanted = sorted({k for k in keys if k in _kpis})
+    if wanted:
+        from .services import kpi_snapshots_refresh_enqueue
+
+        transaction.on_commit(lambda: kpi_snapshots_refresh_enqueue(district_id, wanted))
 
 
 def get(key: str) -> Kpi | None:

@@ -54,10 +54,12 @@ def scope_signature(user) -> str:
 
 
 def status_of(value: float | None, target: KpiTarget | None, direction: str) -> str:
-    """On track, watch or off track against the target's thresholds; no target or no data otherwise."""
+    """On track, watch or off track against the target's thresholds; a context measure, no target or no data."""
     if value is None:
         return Status.NO_DATA
-    if target is None or direction == Direction.CONTEXT:
+    if direction == Direction.CONTEXT:
+        return Status.CONTEXT
+    if target is None:
         return Status.NO_TARGET
     v = Decimal(str(value))
     if target.direction == Direction.LOWER:

@@ -140,10 +140,42 @@ def kpi_snapshots_compute(
         if progress:
             progress(int(100 * n / len(kpis)), _("Computed %(kpi)s.") % {"kpi": kpi.name})
     with transaction.atomic():
+        # One writer of a district's snapshots at a time (the nightly run, "refresh now", a run finishing).
+        District.objects.select_for_update().filter(pk=district.pk).values_list("pk", flat=True).first()
         KpiSnapshot.objects.filter(district=district, as_of=as_of, kpi_key__in=[k.key for k in kpis]).delete()
         KpiSnapshot.objects.bulk_create(rows, batch_size=2000)
         _changed(district)
     return len(rows)
+
+
+def kpi_snapshots_refresh(*, district: District, keys: Iterable[str], today: datetime.date | None = None) -> int:
+    """Recompute, as of today, KPIs whose data just changed (a report run finished); returns rows written.
+
+    When today holds no snapshot of the other KPIs yet (the nightly run has
+    not come), every KPI is computed, so a date always holds the whole set.
+    """
+    today = today or timezone.localdate()
+    keys = sorted(k for k in set(keys) if registry.get(k) is not None)
+    if not keys:
+        return 0
+    others_today = (
+        KpiSnapshot.objects.filter(district=district, as_of=today, scope=Scope.DISTRICT)
+        .exclude(kpi_key__in=keys)
+        .exists()
+    )
+    return kpi_snapshots_compute(district=district, as_of=today, keys=keys if others_today else None)
+
+
+def kpi_snapshots_refresh_enqueue(district_id: int, keys: list[str]) -> bool:
+    """Send the refresh task; when it cannot be sent (or fails in-process), the nightly run catches up."""
+    from .tasks import kpi_snapshots_refresh_task
+
+    try:
+        kpi_snapshots_refresh_task.apply_async(args=[district_id, list(keys)], retry=False)
+    except Exception:  # broker down, or the in-process run failed: never fail what triggered it
+        log.exception("KPIs %s of district %s not refreshed; the nightly run will compute them", keys, district_id)
+        return False
+    return True
 
 
 def kpi_snapshots_nightly(*, today: datetime.date | None = None, progress: Progress | None = None) -> int:

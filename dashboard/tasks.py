@@ -53,3 +53,25 @@ def kpi_refresh_task(self, job_id: int) -> str:
 
     with context.acting(via=Source.SYSTEM, rid=f"task-{self.request.id}" if self.request.id else None):
         return kpi_refresh_execute(job_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=3,
+)
+def kpi_snapshots_refresh_task(self, district_id: int, keys: list[str]) -> int:
+    """Recompute the given KPIs for the district as of today (their data just changed); idempotent."""
+    from district.models import District
+
+    from .services import kpi_snapshots_refresh
+
+    district = District.objects.filter(pk=district_id).first()
+    if district is None:
+        return 0
+    with context.acting(via=Source.SYSTEM, rid=f"task-{self.request.id}" if self.request.id else None):
+        return kpi_snapshots_refresh(district=district, keys=keys)

@@ -6,6 +6,8 @@ none computes a KPI. Writes go through the services.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -27,9 +29,11 @@ from district.choices import DepartmentCode
 from district.models import School
 
 from . import charts, packet, registry, selectors, services
-from .choices import Dimension, Priority
+from .choices import Dimension, Priority, priority_without_kpis
 from .forms import PACKET_FORMATS, OverviewForm, PacketForm, RefreshForm, TargetForm
 from .models import KpiRefresh, KpiTarget
+
+log = logging.getLogger(__name__)
 
 
 def _require_reader(user):
@@ -71,8 +75,16 @@ def _decorate(tiles):
     return tiles
 
 
-def _priorities(groups):
-    return [{"key": p, "label": Priority(p).label, "tiles": _decorate(tiles)} for p, tiles in groups]
+def _priorities(groups, department: str = ""):
+    return [
+        {
+            "key": p,
+            "label": Priority(p).label,
+            "tiles": _decorate(tiles),
+            "empty": "" if tiles else priority_without_kpis(p, department),
+        }
+        for p, tiles in groups
+    ]
 
 
 @login_required
@@ -107,7 +119,7 @@ def overview(request):
         data = selectors.district_overview(user, district, on, department or None)
         tiles = render_to_string(
             "dashboard/_tiles.html",
-            {"priorities": _priorities(data.priorities), "kpi_links": True, "district": district},
+            {"priorities": _priorities(data.priorities, department), "kpi_links": True, "district": district},
             request=request,
         )
         block = {"as_of": data.as_of, "year": str(data.year or ""), "tiles": str(tiles)}
@@ -377,7 +389,18 @@ def board_packet(request):
         body = packet.xlsx(data)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        body = packet.pdf(data)
+        try:
+            body = packet.pdf(data)
+        except packet.PdfFontMissing as exc:
+            log.error("%s", exc)
+            form.add_error(
+                "fmt",
+                _(
+                    "The PDF cannot be made on this server: its fonts are not installed. Download the "
+                    "spreadsheet, and ask the system administrator to install the fonts."
+                ),
+            )
+            return render(request, "dashboard/packet_form.html", {"form": form, "district": district}, status=503)
         content_type = "application/pdf"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

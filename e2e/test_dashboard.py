@@ -24,7 +24,7 @@ def test_coo_opens_a_kpi_drills_into_a_school_and_sees_only_aggregates(world, pa
     sign_in(world.coo)
     page.goto(f"{live_server.url}/dashboard/")
     assert page.get_by_role("heading", name="Family & Community Partnerships").is_visible()
-    assert page.get_by_text("No KPI is registered for this priority yet.").first.is_visible()
+    assert page.get_by_text("No KPI yet. The departments that will feed this priority:").first.is_visible()
     assert not axe_violations(page)
 
     page.get_by_role("link", name="English learners").click()

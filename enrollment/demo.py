@@ -12,11 +12,15 @@ from ``options["seed"]`` alone:
 - dated program participation (English learner, IDEA, Section 504, meals);
 - seats per school, grade and year, sized for 70% to 115% utilization;
 - a closed school-choice round for 2027-28 (programs, set-asides, ranked
-  applications from district students and from other districts), ready for
-  the lottery, which it does not run.
+  applications from district students and from other districts), and its
+  final lottery run through the lottery service (priorities computed from
+  the data, a seed published from the demo's seed), so the choice KPIs have
+  values; in the first district a sample of the offers is then answered
+  through the offer services (some declined, which moves the waitlists).
 
 Rows go in with ``bulk_create`` and no audit rows: seed data is nobody's
-change. The demo's "today" is fixed (:data:`TODAY`), so the same seed gives
+change. The lottery and the answers are workflows, run as the system, and
+audited as such. The demo's "today" is fixed (:data:`TODAY`), so the same seed gives
 the same data on any day. Each district draws from its own generator,
 seeded from the seed and the district's state id.
 """
@@ -52,6 +56,7 @@ from .models import (
     Enrollment,
     Guardian,
     Household,
+    Offer,
     ProgramParticipation,
     SchoolCapacity,
     SeatCategory,
@@ -66,6 +71,7 @@ PLACEMENT_END_YEAR = 2028
 PLACEMENT_START, PLACEMENT_END = datetime.date(2027, 8, 26), datetime.date(2028, 6, 9)
 WINDOW_OPENS, WINDOW_CLOSES = datetime.datetime(2026, 10, 1, 8, 0), datetime.datetime(2026, 11, 15, 23, 59)
 BATCH = 2000
+ANSWERED_OFFERS = 150  # offers answered in the demo district: enough for offer yield and waitlist fill
 
 K12 = ["PK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
 # Years past kindergarten, for birth dates: PK is -1, KG 0, grade 12 is 12.
@@ -344,13 +350,56 @@ def build(*, options: dict, context: dict) -> str:
         placement_years.append(builder.placement_year)
     context["application_windows"] = windows
     context["placement_years"] = placement_years
+    season = [0, 0, 0, 0]  # offers, waitlist entries, accepted, declined
+    for n, window in enumerate(windows):
+        if window is None:
+            continue
+        rng = random.Random(f"{options['seed']}/choice/{window.district.state_lea_id}")
+        figures = choice_season(
+            window, seed=f"demo-{options['seed']}-{window.district.state_lea_id}", rng=rng, answers=n == 0
+        )
+        season = [a + b for a, b in zip(season, figures, strict=True)]
     t = totals
     return (
         f"{t.students} students ({t.applicants} applicants without enrollment), {t.households} households, "
         f"{t.guardians} guardians, {t.enrollments} enrollments, {t.participations} program spells, "
         f"{t.capacities} capacity rows, {t.programs} choice programs, {t.applications} applications "
-        f"with {t.choices} ranked choices"
+        f"with {t.choices} ranked choices; final lottery: {season[0]} offers, {season[1]} waitlist entries, "
+        f"{season[2]} offers accepted and {season[3]} declined"
     )
+
+
+def choice_season(window: ApplicationWindow, *, seed: str, rng: random.Random, answers: bool) -> tuple[int, ...]:
+    """The window's final lottery, then (``answers``) a sample of its offers answered; returns the counts.
+
+    Everything goes through the choice services as the system: priorities
+    from the data, the final run with the given seed, then about one offer in
+    six, at most :data:`ANSWERED_OFFERS`, answered in offer order: one in five
+    declined (the seat goes down the waitlist), the others accepted (the
+    student is enrolled for the placement year).
+    """
+    from . import choice
+
+    choice.applicant_priorities_compute(actor=None, window=window)
+    run = choice.lottery_run(actor=None, window=window, kind=c.RunKind.FINAL, seed=seed)
+    offers, entries = run.summary.get("offers", 0), run.summary.get("waitlist_entries", 0)
+    if not answers:
+        return offers, entries, 0, 0
+    pending = list(Offer.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))
+    # Enough answers for a figure above the small-cell threshold, even in a small build.
+    sample = sorted(rng.sample(pending, min(ANSWERED_OFFERS, max(20, len(pending) // 6), len(pending))))
+    accepted = declined = 0
+    for pk in sample:
+        offer = Offer.objects.get(pk=pk)
+        if offer.status != c.OfferStatus.PENDING:
+            continue
+        if rng.random() < 0.2:
+            choice.offer_decline(actor=None, offer=offer)
+            declined += 1
+        else:
+            choice.offer_accept(actor=None, offer=offer)
+            accepted += 1
+    return offers, entries, accepted, declined
 
 
 class _DistrictBuilder:

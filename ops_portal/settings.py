@@ -244,6 +244,22 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Where scheduled report files are copied for pickup by other systems.
 OPS_EXPORT_FOLDER = env.str("OPS_EXPORT_FOLDER", default=str(BASE_DIR / "var" / "exports"))
+# Unicode TrueType fonts of PDFs (the board packet): a file name looked up in the folders, or a
+# path. Debian's fonts-dejavu-core (Latin, Vietnamese, Arabic) and fonts-droid-fallback (Chinese,
+# Japanese, Korean) by default; the fallbacks draw the characters the main font lacks.
+OPS_PDF_FONT_DIRS = env.list(
+    "OPS_PDF_FONT_DIRS",
+    default=[
+        "/usr/share/fonts/truetype/dejavu",
+        "/usr/share/fonts/truetype/droid",
+        "/usr/share/fonts/dejavu-sans-fonts",
+        "/usr/share/fonts/google-droid-sans-fonts",
+        "/usr/share/fonts/TTF",
+    ],
+)
+OPS_PDF_FONT = env.str("OPS_PDF_FONT", default="DejaVuSans.ttf")
+OPS_PDF_FONT_BOLD = env.str("OPS_PDF_FONT_BOLD", default="DejaVuSans-Bold.ttf")
+OPS_PDF_FALLBACK_FONTS = env.list("OPS_PDF_FALLBACK_FONTS", default=["DroidSansFallbackFull.ttf"])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dashboard.choices import Direction, Priority, Unit
-from dashboard.registry import ComputeContext, Figure, Kpi, KpiResult, register
+from dashboard.registry import ComputeContext, Figure, Kpi, KpiResult, kpis_changed, register
 
 from .models import Certification, Collection, ReportFinding, ReportRun, RunStatus
+from .registry import on_run_event
 
 DEPARTMENT = "reporting"
 LOOKBACK_DAYS = 365
+RUN_KPIS = ("collections_on_time", "open_fatal_findings")
 
 
 def _runs_with_year():
@@ -126,3 +128,9 @@ register(
         has_schools=False,
     )
 )
+
+
+@on_run_event
+def refresh_run_kpis(run_id: int, district_id: int, event: str) -> None:
+    """A run finished (new findings) or was certified (findings closed, a collection filed): recompute at once."""
+    kpis_changed(district_id=district_id, keys=RUN_KPIS)

@@ -125,3 +125,40 @@ def departments() -> set[str]:
 def unregister(key: str) -> None:
     """Forget a report (tests that register one of their own)."""
     _reports.pop(key, None)
+
+
+# -- who follows the runs ----------------------------------------------------------------------------
+
+RUN_FINISHED = "finished"
+RUN_CERTIFIED = "certified"
+_run_listeners: list[Callable[[int, int, str], None]] = []
+
+
+def on_run_event(listener: Callable[[int, int, str], None]) -> Callable[[int, int, str], None]:
+    """Register ``listener(run_id, district_id, event)``, told after the commit that finished or certified a run.
+
+    Features fed by the runs follow them this way (the KPIs read from runs,
+    declared in ``reporting/kpis.py``, are recomputed at once) without the
+    reporting services knowing them.
+    """
+    if listener not in _run_listeners:
+        _run_listeners.append(listener)
+    return listener
+
+
+def run_event(run, event: str) -> None:
+    """Tell the listeners once the current transaction commits; a failing listener is logged, the run stands."""
+    import logging
+
+    from django.db import transaction
+
+    run_id, district_id = run.pk, run.district_id
+
+    def tell():
+        for listener in list(_run_listeners):
+            try:
+                listener(run_id, district_id, event)
+            except Exception:  # a follower's failure must not fail the finished run
+                logging.getLogger(__name__).exception("run %s %s: listener %r failed", run_id, event, listener)
+
+    transaction.on_commit(tell)

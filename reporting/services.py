@@ -316,6 +316,7 @@ def report_run_execute(run_id: int) -> str:
         run.certification = Certification.DRAFT
         run.totals = dict(result.totals)
         run.save(update_fields=["status", "progress", "finished_at", "certification", "totals"])
+        registry.run_event(run, registry.RUN_FINISHED)
     _append_log(
         run.pk,
         f"Finished: {len(result.outputs)} file(s), {fatal} fatal and "
@@ -417,7 +418,9 @@ def report_run_certify(*, actor, run: ReportRun) -> ReportRun:
     run.certification = Certification.CERTIFIED
     run.certified_by = actor
     run.certified_at = timezone.now()
-    return record_save(actor=actor, instance=run)
+    run = record_save(actor=actor, instance=run)
+    registry.run_event(run, registry.RUN_CERTIFIED)
+    return run
 
 
 def _may_certify(actor, run) -> bool:

@@ -156,6 +156,7 @@ LOADED_ELSEWHERE = {
     "gunicorn": "the web server that runs the project",
     "psycopg2-binary": "Django's PostgreSQL driver, chosen by DATABASE_URL",
     "redis": "Django's Redis cache and Celery's broker, chosen by REDIS_URL",
+    "uharfbuzz": "fpdf2's text shaping (Arabic in the board packet), loaded by fpdf2",
 }
 
 

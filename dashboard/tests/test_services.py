@@ -140,4 +140,5 @@ def test_status_words_follow_direction_and_thresholds(world):
     lower = KpiTarget(target=0, on_track_at=0, watch_at=3, direction="lower")
     assert [status_of(v, lower, "lower") for v in (0, 2, 3, 4)] == ["on_track", "watch", "watch", "off_track"]
     assert status_of(12.0, None, "higher") == "no_target"
-    assert status_of(12.0, higher, "context") == "no_target"
+    assert status_of(12.0, higher, "context") == "context"
+    assert status_of(12.0, None, "context") == "context" and status_of(None, None, "context") == "no_data"

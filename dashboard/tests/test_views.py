@@ -116,7 +116,13 @@ def test_coo_view_shows_every_priority_tiles_and_says_when_a_priority_has_none(l
     body = login(world.coo).get(reverse("dashboard:overview")).content.decode()
     for priority in ("Teaching &amp; Learning", "Family &amp; Community Partnerships", "Operational Effectiveness"):
         assert priority in body
-    assert body.count("No KPI is registered for this priority yet.") == 2  # teaching & learning, culture & climate
+    # Teaching & learning and culture & climate have no KPI yet: each names the departments that will feed it.
+    assert body.count("No KPI yet. The departments that will feed this priority:") == 2
+    assert (
+        "The departments that will feed this priority: Transportation, Food and Child Nutrition Services, Facilities."
+        in body
+    )
+    assert "The departments that will feed this priority: Athletics, Facilities, Transportation." in body
     assert "Building utilization" in body and "target 85.0%" in body
     assert "Off track" in body  # 50 against an on-track threshold of 80 and a watch threshold of 60
     assert "<svg" in body and 'role="img"' in body and "<title" in body
@@ -128,7 +134,15 @@ def test_department_filter(login, world):
     body = login(world.coo).get(reverse("dashboard:overview"), {"department": "reporting"}).content.decode()
     assert "Collections certified on time" in body
     assert "Building utilization" not in body
-    assert body.count("No KPI is registered for this priority yet.") == 3
+    assert body.count("Reporting and Accountability has no KPI for this priority yet.") == 3
+    assert "will feed this priority" not in body
+
+
+def test_the_empty_priority_text_names_the_departments_in_the_reader_s_language(login, world):
+    snapshots_for(world, [world.lincoln])
+    body = login(world.coo).get(reverse("dashboard:overview"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Deportes, Instalaciones, Transporte" in body  # culture & climate, in Spanish department names
+    assert "Athletics" not in body
 
 
 def test_bad_filters_are_refused_with_field_errors(login, world):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from district.choices import SchoolType
 from district.models import District, SchoolDay, SchoolProfile, SchoolYear
 from enrollment import choices as c
-from enrollment.demo import TODAY
+from enrollment.demo import PLACEMENT_START, TODAY
 from enrollment.models import (
     Application,
     ApplicationChoice,
@@ -46,7 +46,14 @@ def seed_demo(**options) -> str:
 
 
 def fingerprint() -> str:
-    """A hash of the data that matters, by natural keys (primary keys differ between builds)."""
+    """A hash of the data that matters, by natural keys (primary keys differ between builds).
+
+    What the final lottery decided is left out: its draw hashes the applications'
+    database ids, which a second build in the same PostgreSQL database does not
+    reuse (a fresh database, as ``make run`` has, gives the same ids and so the
+    same placements). That is next year's enrollments, and this year's ended on
+    the first day of next year by an accepted offer.
+    """
     students = Student.objects.values_list(
         "state_id", "race_ethnicity", "grade_level", "birth_date", "sex", "legal_last_name", "home_language"
     )
@@ -67,6 +74,10 @@ def fingerprint() -> str:
     choices = ApplicationChoice.objects.values_list(
         "application__student__legal_last_name", "application__student__birth_date", "program__code", "rank"
     )
+    enrollments = [
+        (*row[:6], None, "", *row[8:]) if row[6] == PLACEMENT_START else row  # as if still open
+        for row in enrollments.exclude(school_year__end_year=2028)
+    ]
     rows = [sorted(map(repr, qs)) for qs in (students, enrollments, spells, choices)]
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
@@ -157,7 +168,8 @@ class TestSmallBuild:
         assert Student.objects.exclude(race_ethnicity="HI7").filter(hispanic=True).count() == 0
 
     def test_ids_and_addresses(self):
-        enrolled = Student.objects.exclude(enrollments=None)
+        # Students enrolled by this year (applicants placed by the lottery for next year wait for theirs).
+        enrolled = Student.objects.filter(enrollments__school_year__end_year__lte=2027).distinct()
         assert enrolled.filter(state_id=None).count() == 0
         assert all(len(s) == 10 and s.isdigit() for s in enrolled.values_list("state_id", flat=True))
         assert enrolled.filter(local_id="").count() == 0
@@ -189,7 +201,9 @@ class TestSmallBuild:
 
     def test_the_overlap_check_finds_an_overlap(self):
         """The check above can fail: an overlapping primary enrollment is found (or refused by PostgreSQL)."""
-        year_end = Enrollment.objects.filter(exit_code=c.ExitCode.PROMOTED).order_by("pk").first()
+        year_end = (
+            Enrollment.objects.filter(exit_code=c.ExitCode.PROMOTED, school_year__end_year=2026).order_by("pk").first()
+        )
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with pytest.raises(IntegrityError):
@@ -212,7 +226,11 @@ class TestSmallBuild:
         assert set(Enrollment.objects.exclude(exit_code="").values_list("exit_code", flat=True)) >= {"P1", "G1", "T1"}
         assert Enrollment.objects.filter(entry_date__lt=F("school_year__start_date")).count() == 0
         assert Enrollment.objects.filter(entry_date__gt=F("school_year__end_date")).count() == 0
-        assert Enrollment.objects.filter(exit_date__gt=TODAY, school_year__end_year=2027).count() == 0
+        # Only a transfer to a school-choice placement ends this year's enrollment after today: on the day it begins.
+        later = Enrollment.objects.filter(exit_date__gt=TODAY, school_year__end_year=2027)
+        assert later.exclude(exit_date=datetime.date(2027, 8, 26)).count() == 0
+        placed = Offer.objects.filter(status=c.OfferStatus.ACCEPTED).values("application__student")
+        assert later.exclude(student__in=placed).count() == 0
         secondary = Enrollment.objects.filter(is_primary=False)
         assert secondary.exclude(grade_level__in=["11", "12"]).count() == 0
 
@@ -287,7 +305,7 @@ class TestSmallBuild:
                     assert 0.70 <= enrolled / cap.seats <= 1.15, (cap, enrolled)
         assert SchoolCapacity.objects.filter(school_year__end_year=2028).exists()
 
-    def test_choice_round_is_closed_and_waits_for_the_lottery(self):
+    def test_choice_round_is_closed_and_has_had_its_final_lottery(self):
         for window in ApplicationWindow.objects.select_related("school_year"):
             assert timezone.localtime(window.opens_at).date() == datetime.date(2026, 10, 1)
             assert timezone.localtime(window.closes_at).date() == datetime.date(2026, 11, 15) < TODAY
@@ -310,7 +328,24 @@ class TestSmallBuild:
         for program in programs:
             assert sum(program.seat_categories.values_list("seats", flat=True)) <= program.seats
         assert SeatCategory.objects.filter(eligibility=c.PriorityKind.SIBLING).exists()
-        assert LotteryRun.objects.count() == 0 and Offer.objects.count() == 0
+
+    def test_each_window_ran_its_final_lottery_and_the_first_district_answered_some_offers(self, demo):
+        first, second = District.objects.order_by("pk")
+        for district in (first, second):
+            [run] = LotteryRun.objects.filter(window__district=district)
+            assert run.kind == c.RunKind.FINAL and run.seed == f"demo-59-{district.state_lea_id}"
+            assert run.ran_by is None and run.summary["offers"] > 0 and run.summary["matched"] > 0
+            assert Offer.objects.filter(run=run).count() >= run.summary["offers"]
+            for program in run.window.programs.all():
+                live = program.offers.filter(status__in=[c.OfferStatus.PENDING, c.OfferStatus.ACCEPTED]).count()
+                assert live <= program.seats
+        answered = Offer.objects.filter(status__in=[c.OfferStatus.ACCEPTED, c.OfferStatus.DECLINED])
+        assert answered.filter(run__window__district=first).exists()
+        assert not answered.filter(run__window__district=second).exists()
+        for offer in Offer.objects.filter(status=c.OfferStatus.ACCEPTED).select_related("enrollment", "program"):
+            assert offer.enrollment.school_id == offer.program.school_id
+            assert offer.enrollment.school_year.end_year == 2028 and offer.enrollment.entry_code == c.EntryCode.CHOICE
+        assert "final lottery:" in demo and "offers accepted" in demo
 
     def test_every_application_ranks_one_to_twelve_programs_of_its_window_once(self):
         applications = Application.objects.annotate(
