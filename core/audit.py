@@ -168,15 +168,19 @@ def class_filter(user) -> Q:
     return Q(data_class__in=["", *sorted(policy.scope_for(user).data_classes())])
 
 
-def history(user, model: type[models.Model], pk, limit: int = 20) -> list[tuple[AuditEntry, dict]]:
+def history(
+    user, model: type[models.Model], pk, limit: int = 20, leave_out: Iterable[str] = ()
+) -> list[tuple[AuditEntry, dict]]:
     """The latest entries about one record the user has reached, as (entry, visible values).
 
     The record's history is shown to those who may see the record (and
     change it, or read the audit log), so the district scope is the
     record's; but an entry of a data class the user does not administer
     stays hidden (a spell's program may have changed), and hidden fields are
-    masked.
+    masked. Fields named in ``leave_out`` (those the record's page does not
+    show, such as a student's coordinates) are left out of the values.
     """
+    leave_out = set(leave_out)
     entries = (
         AuditEntry.objects.filter(
             content_type__app_label=model._meta.app_label,
@@ -186,7 +190,11 @@ def history(user, model: type[models.Model], pk, limit: int = 20) -> list[tuple[
         .filter(class_filter(user))
         .select_related("content_type")[:limit]
     )
-    return [(e, visible_changes(user, e)) for e in entries]
+    shown = []
+    for e in entries:
+        changes = {k: v for k, v in visible_changes(user, e).items() if k not in leave_out}
+        shown.append((e, changes))
+    return shown
 
 
 def district_counts(queryset) -> dict:
