@@ -197,6 +197,38 @@ def history(
     return shown
 
 
+def readable(model: type[models.Model], changes: dict) -> dict:
+    """An entry's values as a record's page shows them: fields by their names, codes by their labels.
+
+    Related records stay as stored (their ids); a value the reader may not
+    see is already masked and stays so.
+    """
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.text import capfirst
+
+    from .display import display
+
+    shown = {}
+    for name, pair in changes.items():
+        try:
+            f = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            shown[name] = pair
+            continue
+        if f.concrete and not f.is_relation and callable(getattr(model, f"get_{name}_display", None)):
+            values = []
+            for value in pair:
+                if value in (None, ""):
+                    values.append(value)
+                    continue
+                bare = model()
+                setattr(bare, f.attname, value)
+                values.append(display(bare, name))
+            pair = values
+        shown[capfirst(f.verbose_name)] = pair
+    return shown
+
+
 def district_counts(queryset) -> dict:
     """{district id: number of records} of ``queryset``, grouped in one query along its model's access rule.
 

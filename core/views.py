@@ -150,7 +150,8 @@ class RecordDetailView(PolicyMixin, View):
         )
         history = []
         if policy.can(user, AuditEntry, Action.VIEW) or can_change:
-            history = audit.history(user, model, pk, leave_out=self.pages.detail_exclude)
+            entries = audit.history(user, model, pk, leave_out=self.pages.detail_exclude)
+            history = [(entry, audit.readable(model, values)) for entry, values in entries]
         context = self.base_context(
             object=obj,
             fields=fields,

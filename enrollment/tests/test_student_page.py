@@ -239,7 +239,15 @@ def test_a_facilities_manager_is_refused_as_the_policy_says(world, login, studen
 
 
 def test_codes_are_shown_by_their_labels(world, login, student, manager):
-    html = login(manager).get(page_url(student)).content.decode()
+    student.races, student.grade_level = "BL7 WH7 AS7", "05"
+    record_save(actor=manager, instance=student)  # the page's history holds the change
+    student.races, student.grade_level = "BL7 WH7", "04"
+    record_save(actor=manager, instance=student)
+    response = login(manager).get(page_url(student))
+    html = response.content.decode()
+    history = html.split('id="history-heading"')[1]
+    assert "Asian, Black or African American, White" in history and "Grade 5" in history
+    assert "<strong>Races</strong>" in history and "<strong>Grade level</strong>" in history
     assert "BL7" not in html and "WH7" not in html and "MU7" not in html
     assert "Black or African American, White" in html  # the races
     assert "Two or more races" in html  # the federal race/ethnicity
