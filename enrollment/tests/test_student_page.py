@@ -264,6 +264,8 @@ def test_the_coordinates_stay_off_the_page_and_its_history(world, login, student
     for value in (LATITUDE, LONGITUDE, "41.700001", "-72.600001"):  # ...without the coordinates
         assert value not in html
     assert "latitude" not in html.lower()
+    # Nor in the generic detail fields a record page is given.
+    assert not {"latitude", "longitude"} & {str(label) for label, _value in response.context["fields"]}
 
 
 def test_the_page_costs_the_same_queries_for_3_and_30_of_everything(world, login, manager):
