@@ -11,4 +11,6 @@ class CoreConfig(AppConfig):
         # Each app registers its pages in pages.py; load them all so navigation
         # and the home page know every registered record.
         autodiscover_modules("pages")
+        # Each app declares its student-page panels in panels.py (see core.panels).
+        autodiscover_modules("panels")
         from .api import schema  # noqa: F401 - registers the token scheme with drf-spectacular

@@ -168,15 +168,19 @@ def class_filter(user) -> Q:
     return Q(data_class__in=["", *sorted(policy.scope_for(user).data_classes())])
 
 
-def history(user, model: type[models.Model], pk, limit: int = 20) -> list[tuple[AuditEntry, dict]]:
+def history(
+    user, model: type[models.Model], pk, limit: int = 20, leave_out: Iterable[str] = ()
+) -> list[tuple[AuditEntry, dict]]:
     """The latest entries about one record the user has reached, as (entry, visible values).
 
     The record's history is shown to those who may see the record (and
     change it, or read the audit log), so the district scope is the
     record's; but an entry of a data class the user does not administer
     stays hidden (a spell's program may have changed), and hidden fields are
-    masked.
+    masked. Fields named in ``leave_out`` (those the record's page does not
+    show, such as a student's coordinates) are left out of the values.
     """
+    leave_out = set(leave_out)
     entries = (
         AuditEntry.objects.filter(
             content_type__app_label=model._meta.app_label,
@@ -186,7 +190,43 @@ def history(user, model: type[models.Model], pk, limit: int = 20) -> list[tuple[
         .filter(class_filter(user))
         .select_related("content_type")[:limit]
     )
-    return [(e, visible_changes(user, e)) for e in entries]
+    shown = []
+    for e in entries:
+        changes = {k: v for k, v in visible_changes(user, e).items() if k not in leave_out}
+        shown.append((e, changes))
+    return shown
+
+
+def readable(model: type[models.Model], changes: dict) -> dict:
+    """An entry's values as a record's page shows them: fields by their names, codes by their labels.
+
+    Related records stay as stored (their ids); a value the reader may not
+    see is already masked and stays so.
+    """
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.text import capfirst
+
+    from .display import display
+
+    shown = {}
+    for name, pair in changes.items():
+        try:
+            f = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            shown[name] = pair
+            continue
+        if f.concrete and not f.is_relation and callable(getattr(model, f"get_{name}_display", None)):
+            values = []
+            for value in pair:
+                if value in (None, ""):
+                    values.append(value)
+                    continue
+                bare = model()
+                setattr(bare, f.attname, value)
+                values.append(display(bare, name))
+            pair = values
+        shown[capfirst(f.verbose_name)] = pair
+    return shown
 
 
 def district_counts(queryset) -> dict:

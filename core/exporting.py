@@ -10,6 +10,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from . import audit, policy
+from .display import display
 from .models import Disclosure
 
 EXCLUDED = {"created_by", "version"}
@@ -33,8 +34,8 @@ def _value(obj, f: models.Field):
         related = getattr(obj, f.name)
         return "" if related is None else str(related)
     value = getattr(obj, f.attname)
-    if f.choices and value not in (None, ""):
-        return str(getattr(obj, f"get_{f.name}_display")())
+    if value not in (None, "") and callable(getattr(obj, f"get_{f.name}_display", None)):
+        return str(display(obj, f.name))  # a code by its label
     if value is None:
         return ""
     if hasattr(value, "isoformat"):

@@ -40,6 +40,9 @@ class Pages:
     import_fields: list[str] | None = None
     related_keys: dict[str, str] = field(default_factory=dict)
     detail_template: str | None = None
+    # Fields the detail page and its history leave out (a student's coordinates,
+    # which serve routing and maps, not a reader of the record).
+    detail_exclude: frozenset[str] = frozenset()
     section: str | None = None  # navigation heading; defaults to the app's verbose name
     extra_views: dict[str, Any] = field(default_factory=dict)  # action name -> view class
     select_related: list[str] = field(default_factory=list)  # relations the rows' text needs beyond the columns

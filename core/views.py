@@ -19,6 +19,7 @@ from django.views import View
 
 from . import audit, exporting, importing, policy, services
 from .choices import Action
+from .display import display
 from .forms import ImportUploadForm, form_for
 from .models import AuditEntry
 from .registry import pages as registry
@@ -74,15 +75,7 @@ def cells(pages, obj, hidden: set[str]) -> list:
         if column in hidden:
             out.append("•••")
             continue
-        try:
-            f = pages.model._meta.get_field(column)
-        except Exception:  # noqa: BLE001 - a property
-            out.append(getattr(obj, column))
-            continue
-        if getattr(f, "choices", None):
-            out.append(getattr(obj, f"get_{column}_display")())
-        else:
-            out.append(getattr(obj, column))
+        out.append(display(obj, column))
     return out
 
 
@@ -141,7 +134,7 @@ class RecordDetailView(PolicyMixin, View):
         hidden = policy.hidden_fields(user, self.pages.model)
         fields = []
         for f in self.pages.model._meta.concrete_fields:
-            if f.primary_key or f.name in ("key_hash",):
+            if f.primary_key or f.name in ("key_hash",) or f.name in self.pages.detail_exclude:
                 continue
             if f.name in hidden:
                 value = _("hidden (%(cls)s)") % {"cls": self.pages.model.sensitive_fields[f.name]}
@@ -157,17 +150,25 @@ class RecordDetailView(PolicyMixin, View):
         )
         history = []
         if policy.can(user, AuditEntry, Action.VIEW) or can_change:
-            history = audit.history(user, model, pk)
+            entries = audit.history(user, model, pk, leave_out=self.pages.detail_exclude)
+            history = [(entry, audit.readable(model, values)) for entry, values in entries]
         context = self.base_context(
-            object=obj, fields=fields, can_change=can_change, can_delete=can_delete, history=history
+            object=obj,
+            fields=fields,
+            can_change=can_change,
+            can_delete=can_delete,
+            history=history,
+            **self.extra_context(obj),
         )
         return render(request, self.pages.detail_template or "core/record_detail.html", context)
 
+    def extra_context(self, obj) -> dict:
+        """More for a model's own detail template (a subclass's sections and panels)."""
+        return {}
+
     def field_value(self, obj, f):
-        """A (visible) field's value as the detail page shows it."""
-        if f.choices:
-            return getattr(obj, f"get_{f.name}_display")()
-        return getattr(obj, f.name)
+        """A (visible) field's value as the detail page shows it: codes by their labels."""
+        return display(obj, f.name)
 
 
 class RecordEditView(PolicyMixin, View):
@@ -334,7 +335,7 @@ class RecordImportView(PolicyMixin, View):
                     values.append("•••")
                 else:
                     f = self.pages.model._meta.get_field(name)
-                    values.append("" if f.many_to_many else getattr(obj, name))
+                    values.append("" if f.many_to_many else display(obj, name))
             preview.append({"line": line, "values": values, "is_new": is_new})
         context = self.base_context(
             form=ImportUploadForm(), plan=plan, preview=preview, token=token, **self.help_context()

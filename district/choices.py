@@ -1,6 +1,7 @@
 """Code lists for district reference data (EDFacts permitted values where they exist)."""
 
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,6 +26,14 @@ class DepartmentCode(models.TextChoices):
 
 # EDFacts grade level codes, in order.
 GRADE_CODES = ["PK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "UG", "AE"]
+# How readers see them.
+GRADE_LABELS = {
+    "PK": _("Pre-kindergarten"),
+    "KG": _("Kindergarten"),
+    **{f"{n:02d}": format_lazy(_("Grade {n}"), n=n) for n in range(1, 14)},
+    "UG": _("Ungraded"),
+    "AE": _("Adult education"),
+}
 
 
 class TitleIStatus(models.TextChoices):

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import DataClass
-from district.choices import GRADE_CODES
+from district.choices import GRADE_CODES, GRADE_LABELS
 
 
 class Sex(models.TextChoices):
@@ -35,7 +35,8 @@ class RaceEthnicity(models.TextChoices):
     MULTIRACIAL = "MU7", _("Two or more races")
 
 
-GradeLevel = models.TextChoices("GradeLevel", [(code, code) for code in GRADE_CODES])
+# Stored and exchanged as the EDFacts code ("04"), shown by its label ("Grade 4").
+GradeLevel = models.TextChoices("GradeLevel", [(code, (code, GRADE_LABELS[code])) for code in GRADE_CODES])
 
 
 class Program(models.TextChoices):

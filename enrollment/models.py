@@ -169,6 +169,17 @@ class Student(TrackedModel):
     def race_codes(self) -> list[str]:
         return [code for code in (self.races or "").upper().replace(",", " ").split() if code]
 
+    def get_races_display(self) -> str:
+        """The races by their labels ("Black or African American, White"); an unknown code as it is."""
+        labels = dict(c.Race.choices)
+        return ", ".join(str(labels.get(code, code)) for code in self.race_codes())
+
+    @property
+    def full_name(self) -> str:
+        """The legal name in reading order."""
+        parts = (self.legal_first_name, self.legal_middle_name, self.legal_last_name)
+        return " ".join(part for part in parts if part)
+
     def clean(self):
         codes = self.race_codes()
         unknown = [code for code in codes if code not in RACE_CODES]
@@ -365,7 +376,7 @@ class Enrollment(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student} · {self.school} · {self.grade_level}"
+        return f"{self.student} · {self.school} · {self.get_grade_level_display()}"
 
     def clean(self):
         errors = {}
@@ -423,7 +434,7 @@ class SchoolCapacity(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.school} {self.school_year} {self.grade_level}: {self.seats}"
+        return f"{self.school} {self.school_year} {self.get_grade_level_display()}: {self.seats}"
 
 
 class ApplicationWindow(TrackedModel):
@@ -484,7 +495,7 @@ class ChoiceProgram(TrackedModel):
         constraints = [models.UniqueConstraint(fields=["window", "code"], name="choice_program_code_unique")]
 
     def __str__(self) -> str:
-        return self.name or f"{self.school} {self.grade_level}"
+        return self.name or f"{self.school} {self.get_grade_level_display()}"
 
     def clean(self):
         if self.window_id and self.school_id and self.window.district_id != self.school.district_id:

@@ -8,6 +8,7 @@ from . import choice_views as cv
 from . import filtersets as fs
 from . import models as m
 from .forms import StudentForm
+from .views import StudentDetailView
 
 SECTION = _("Enrollment and School Choice")
 NO_IMPORT = ALL_ACTIONS - {"import"}
@@ -32,6 +33,10 @@ pages.register(
         links=[(_("Roster sync"), "enrollment:roster_sync")],
         related_keys={"district": "state_lea_id"},
         import_fields=[f for f in StudentForm.Meta.fields if f != "household"],
+        # The student page: the record whole, with each serving department's panels.
+        extra_views={"detail": StudentDetailView},
+        detail_template="enrollment/student_detail.html",
+        detail_exclude=frozenset({"latitude", "longitude"}),
     )
 )
 pages.register(

@@ -109,7 +109,9 @@ def test_readers_see_but_cannot_run_or_answer(ran, login):
     page = c.get(reverse("enrollment:choice_window", args=[ran.window.pk]))
     assert page.status_code == 200
     assert reverse("enrollment:choice_run", args=[ran.window.pk]) not in page.content.decode()
-    assert c.get(reverse("enrollment:lotteryrun_detail", args=[ran.run.pk])).status_code == 200
+    summary = c.get(reverse("enrollment:lotteryrun_detail", args=[ran.run.pk]))
+    assert summary.status_code == 200
+    assert "<td>Grade 6</td>" in summary.content.decode() and "<td>06</td>" not in summary.content.decode()
     assert c.post(reverse("enrollment:choice_run", args=[ran.window.pk]), {"kind": "dry"}).status_code == 403
     detail = c.get(reverse("enrollment:offer_detail", args=[ran.offer.pk]))
     assert detail.status_code == 200 and reverse("enrollment:offer_accept", args=[ran.offer.pk]) not in (
@@ -190,6 +192,7 @@ def test_application_form_submits_ranked_choices(cw, login):
     assert picker.status_code == 200 and str(cw.window) in picker.content.decode()
     form = c.get(add, {"window": cw.window.pk})
     assert form.status_code == 200 and 'list="program-codes"' in form.content.decode()
+    assert "<td>Grade 6</td>" in form.content.decode()  # the programs' grades by their labels
     response = c.post(add, application_data(cw, kid.state_id, "WAS-06", "LIN-06"))
     application = m.Application.objects.get()
     assert response.status_code == 302

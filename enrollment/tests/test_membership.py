@@ -206,6 +206,7 @@ def test_utilization_page_flags_projected_conflicts(world, login):
     rows = {r.grade: r for r in response.context["rows"]}
     assert rows["04"].enrolled == 3 and rows["04"].utilization == 1.5
     assert rows["05"].projected == 3 and rows["05"].conflict
+    assert "<td>Grade 4</td>" in response.content.decode()  # the grade by its label
     bad = c.get("/enrollment/utilization/", {"school_year": world.year.pk, "on": "2030-01-01"})
     assert bad.status_code == 400 and "on" in bad.context["form"].errors
     assert login(world.stranger).get("/enrollment/utilization/").status_code == 403
