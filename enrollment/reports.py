@@ -7,12 +7,12 @@ cells under the small-cell threshold (settings.OPS_SMALL_CELL).
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 
 from django.conf import settings
 
+from core.spreadsheets import csv_bytes, xlsx_append
 from district.models import School, SchoolProfile
 from reporting.registry import BuildResult, Context, Finding, Output, Report, register
 
@@ -33,16 +33,14 @@ def _xlsx(sheets: dict[str, list[list]]) -> bytes:
     for title, rows in sheets.items():
         ws = wb.create_sheet(title[:31])
         for row in rows:
-            ws.append(row)
+            xlsx_append(ws, row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def _csv(rows: list[list]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue().encode("utf-8")
+    return csv_bytes(rows)
 
 
 def suppress(count: int, threshold: int | None = None) -> int | str:

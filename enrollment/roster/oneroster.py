@@ -36,7 +36,6 @@ code gets P1 (when it runs to the end of the year) or M1, each with a finding.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
@@ -44,6 +43,8 @@ import zipfile
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+
+from core.spreadsheets import csv_bytes, read_csv
 
 from .. import choices as c
 from .instances import gc_paused
@@ -215,6 +216,10 @@ ROLE_COLUMNS = {
 }
 
 
+def _column(header: list[str], index: int | None) -> str:
+    return header[index] if index is not None and index < len(header) else ""
+
+
 def _is_extension(column: str) -> bool:
     return column.startswith("metadata.") or column.startswith("ext:")
 
@@ -303,8 +308,12 @@ class PackageReader:
         if text is None:
             self.problem(file, 1, "", _("The manifest lists this file but the package does not contain it."))
             return None
-        reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
+        records = read_csv(text)
+        first = next(records, None)
+        if first is not None and first.problem:
+            self.problem(file, 1, _column(first.values, first.column), first.problem)
+            return None
+        header = [h.strip() for h in first.values] if first is not None else []
         if not header:
             self.problem(file, 1, "", _("The file is empty; it needs at least its header row."))
             return None
@@ -313,7 +322,12 @@ class PackageReader:
             return None
         rows = []
         width = len(header)
-        for line, values in enumerate(reader, start=2):
+        for record in records:
+            line, values = record.line, record.values
+            if record.problem:  # reported; the row is still read, so rows naming it find it
+                self.problem(file, line, _column(header, record.column), record.problem)
+                if not record.values:
+                    continue
             if not any(values):
                 continue
             if len(values) != width:
@@ -333,14 +347,19 @@ class PackageReader:
         if text is None:
             self.problem("manifest.csv", 1, "", _("A OneRoster package must contain manifest.csv."))
             return None
-        reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
+        records = read_csv(text)
+        first = next(records, None)
+        header = [h.strip() for h in first.values] if first is not None else []
         if header[:2] != MANIFEST:
             self.problem("manifest.csv", 1, "", _("The manifest's columns must be: propertyName, value."))
             return None
         properties: dict[str, str] = {}
         lines: dict[str, int] = {}
-        for line, values in enumerate(reader, start=2):
+        for record in records:
+            line, values = record.line, record.values
+            if record.problem:
+                self.problem("manifest.csv", line, _column(header, record.column), record.problem)
+                continue
             if not values or not values[0].strip():
                 continue
             key, value = values[0].strip(), (values[1].strip() if len(values) > 1 else "")
@@ -707,11 +726,7 @@ def read_package(data: bytes, name: str = "") -> RosterBatch:
 
 
 def _csv(columns: list[str], rows) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    return csv_bytes([columns, *rows], lineterminator="\n")
 
 
 def _flag(value: bool) -> str:
