@@ -3,6 +3,11 @@
 It applies field protection: a filter on a sensitive field the user may not
 see is removed, so filtering cannot reveal a hidden value; and the choices of
 related-record filters are limited to what the user may view.
+
+It also bounds every filter on an integer field or an id (a number, or a
+related record named by id) to what the column can hold, so a value such as
+``?school=99999999999999999999`` or ``?student=1.5`` is an invalid filter
+(400 in the API, an empty list on a page) rather than a database error.
 """
 
 from __future__ import annotations
@@ -10,8 +15,33 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters import fields as filter_fields
+from django_filters.utils import get_model_field
 
 from . import policy
+from .forms import IdChoicesMixin, integer_range
+
+
+class IdModelChoiceField(IdChoicesMixin, filter_fields.ModelChoiceField):
+    pass
+
+
+class IdModelMultipleChoiceField(IdChoicesMixin, filter_fields.ModelMultipleChoiceField):
+    pass
+
+
+def _bound_integer_filter(model, flt) -> None:
+    """Limit a filter on an integer column (or a relation by id) to the values that column can hold."""
+    if isinstance(flt, django_filters.ModelMultipleChoiceFilter):
+        flt.field_class = IdModelMultipleChoiceField
+    elif isinstance(flt, django_filters.ModelChoiceFilter):
+        flt.field_class = IdModelChoiceField
+    elif isinstance(flt, django_filters.NumberFilter) and not isinstance(flt, django_filters.filters.BaseCSVFilter):
+        bounds = integer_range(get_model_field(model, flt.field_name))
+        if bounds is not None:
+            flt.extra.setdefault("min_value", bounds[0])
+            flt.extra.setdefault("max_value", bounds[1])
+            flt.extra.setdefault("decimal_places", 0)
 
 
 class RestrictedFilterSet(django_filters.FilterSet):
@@ -28,6 +58,7 @@ class RestrictedFilterSet(django_filters.FilterSet):
             if flt.field_name.split("__")[0] in hidden:
                 del self.filters[name]
                 continue
+            _bound_integer_filter(self._meta.model, flt)
             queryset = getattr(flt, "queryset", None)
             if queryset is not None and not callable(queryset) and hasattr(queryset, "restrict"):
                 flt.queryset = queryset.restrict(user)

@@ -2,12 +2,63 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
-from django.db import models
+from django.db import connection, models
 from django.forms import modelform_factory
 from django.utils.translation import gettext_lazy as _
 
 from . import policy
+
+_WHOLE_NUMBER = re.compile(r"\s*[-+]?\d+\s*")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def integer_range(model_field) -> tuple[int, int] | None:
+    """The smallest and largest value an integer column (or the key a relation points at) holds; None if not integer."""
+    if model_field is None:
+        return None
+    if model_field.is_relation:
+        model_field = getattr(model_field, "target_field", None)
+        if model_field is None:
+            return None
+    if not isinstance(model_field, models.IntegerField):
+        return None
+    low, high = connection.ops.integer_field_range(model_field.get_internal_type())
+    return (_INT64[0] if low is None else low, _INT64[1] if high is None else high)
+
+
+class IdChoicesMixin:
+    """For a ModelChoiceField or ModelMultipleChoiceField: a key that is not a whole number the column can
+    hold is an invalid choice, answered before any query (the database would fail on it)."""
+
+    def _key_fits(self, value) -> bool:
+        meta = self.queryset.model._meta
+        bounds = integer_range(meta.get_field(self.to_field_name) if self.to_field_name else meta.pk)
+        if bounds is None or value in self.empty_values or getattr(value, "_meta", None) is not None:
+            return True
+        text = str(value)
+        return bool(_WHOLE_NUMBER.fullmatch(text)) and bounds[0] <= int(text) <= bounds[1]
+
+    def _refuse(self, value):
+        raise forms.ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+    def to_python(self, value):
+        null_value = getattr(self, "null_value", None)
+        if not (null_value is not None and value == null_value) and not self._key_fits(value):
+            self._refuse(value)
+        return super().to_python(value)
+
+    def _check_values(self, value):
+        null_value = getattr(self, "null_value", None)
+        if isinstance(value, (list, tuple)):
+            for key in value:
+                if not (null_value is not None and key == null_value) and not self._key_fits(key):
+                    self._refuse(key)
+        return super()._check_values(value)
 
 
 class RecordForm(forms.ModelForm):
