@@ -5,9 +5,11 @@ see is removed, so filtering cannot reveal a hidden value; and the choices of
 related-record filters are limited to what the user may view.
 
 It also bounds every filter on an integer field or an id (a number, or a
-related record named by id) to what the column can hold, so a value such as
-``?school=99999999999999999999`` or ``?student=1.5`` is an invalid filter
-(400 in the API, an empty list on a page) rather than a database error.
+related record named by id) to what the column can hold, and every
+date-and-time filter to times within years 1 to 9999 in UTC, so a value such
+as ``?school=99999999999999999999``, ``?student=1.5`` or
+``?since=9999-12-31T23:59:59-12:00`` is an invalid filter (400 in the API, an
+empty list on a page) rather than a database error.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django_filters import fields as filter_fields
 from django_filters.utils import get_model_field
 
 from . import policy
-from .forms import IdChoicesMixin, integer_range
+from .forms import IdChoicesMixin, integer_range, representable_in_utc
 
 
 class IdModelChoiceField(IdChoicesMixin, filter_fields.ModelChoiceField):
@@ -30,12 +32,15 @@ class IdModelMultipleChoiceField(IdChoicesMixin, filter_fields.ModelMultipleChoi
     pass
 
 
-def _bound_integer_filter(model, flt) -> None:
-    """Limit a filter on an integer column (or a relation by id) to the values that column can hold."""
+def _bound_filter(model, flt) -> None:
+    """Limit a filter on an integer column (or a relation by id) to the values that column can hold,
+    and a date-and-time filter to the times the database can compare."""
     if isinstance(flt, django_filters.ModelMultipleChoiceFilter):
         flt.field_class = IdModelMultipleChoiceField
     elif isinstance(flt, django_filters.ModelChoiceFilter):
         flt.field_class = IdModelChoiceField
+    elif isinstance(flt, django_filters.DateTimeFilter):
+        flt.extra["validators"] = [*flt.extra.get("validators", ()), representable_in_utc]
     elif isinstance(flt, django_filters.NumberFilter) and not isinstance(flt, django_filters.filters.BaseCSVFilter):
         bounds = integer_range(get_model_field(model, flt.field_name))
         if bounds is not None:
@@ -58,7 +63,7 @@ class RestrictedFilterSet(django_filters.FilterSet):
             if flt.field_name.split("__")[0] in hidden:
                 del self.filters[name]
                 continue
-            _bound_integer_filter(self._meta.model, flt)
+            _bound_filter(self._meta.model, flt)
             queryset = getattr(flt, "queryset", None)
             if queryset is not None and not callable(queryset) and hasattr(queryset, "restrict"):
                 flt.queryset = queryset.restrict(user)

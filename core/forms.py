@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django import forms
@@ -27,6 +28,17 @@ def integer_range(model_field) -> tuple[int, int] | None:
         return None
     low, high = connection.ops.integer_field_range(model_field.get_internal_type())
     return (_INT64[0] if low is None else low, _INT64[1] if high is None else high)
+
+
+def representable_in_utc(value) -> None:
+    """A validator: a date and time the database can store, one that stays within years 1 to 9999 in UTC."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(
+                _("Enter a date and time between the years 1 and 9999."), code="invalid"
+            ) from None
 
 
 class IdChoicesMixin:
@@ -61,8 +73,17 @@ class IdChoicesMixin:
         return super()._check_values(value)
 
 
+class IdModelChoiceField(IdChoicesMixin, forms.ModelChoiceField):
+    pass
+
+
+class IdModelMultipleChoiceField(IdChoicesMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
 class RecordForm(forms.ModelForm):
-    """Base form: limits related choices to the user's scope, carries the version."""
+    """Base form: limits related choices to the user's scope, carries the version, and keeps dates and times
+    within what the database stores."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -75,10 +96,21 @@ class RecordForm(forms.ModelForm):
             queryset = getattr(form_field, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict"):
                 form_field.queryset = queryset.restrict(user)
+            if isinstance(form_field, forms.DateTimeField):
+                form_field.validators.append(representable_in_utc)
             if isinstance(form_field.widget, (forms.DateInput,)) and not isinstance(
                 form_field.widget, forms.HiddenInput
             ):
                 form_field.widget.input_type = "date"
+
+
+def formfield(model_field, **kwargs):
+    """A model field's form field, related records checked as ids before any query."""
+    if isinstance(model_field, models.ManyToManyField):
+        kwargs.setdefault("form_class", IdModelMultipleChoiceField)
+    elif isinstance(model_field, models.ForeignKey):
+        kwargs.setdefault("form_class", IdModelChoiceField)
+    return model_field.formfield(**kwargs)
 
 
 def form_for(pages, user) -> type[forms.ModelForm]:
@@ -86,7 +118,7 @@ def form_for(pages, user) -> type[forms.ModelForm]:
     hidden = policy.hidden_fields(user, pages.model)
     base = pages.form or RecordForm
     fields = [f for f in (pages.fields or base._meta.fields or []) if f not in hidden]
-    return modelform_factory(pages.model, form=base, fields=fields)
+    return modelform_factory(pages.model, form=base, fields=fields, formfield_callback=formfield)
 
 
 class KeyedChoiceField(forms.Field):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from . import audit, policy
 from .choices import Action
-from .forms import KeyedChoiceField, RecordForm
+from .forms import KeyedChoiceField, RecordForm, formfield
 from .models import AuditEntry
 from .spreadsheets import CsvRecord, read_csv, restore
 
@@ -133,7 +133,7 @@ def _import_form(pages, user, columns: list[str]) -> type[forms.ModelForm]:
                     label=model_field.verbose_name,
                 )
     base = pages.form or RecordForm
-    return modelform_factory(pages.model, form=base, fields=columns, field_classes=None), overrides
+    return modelform_factory(pages.model, form=base, fields=columns, formfield_callback=formfield), overrides
 
 
 class _KeyedMultipleField(KeyedChoiceField):

@@ -145,3 +145,98 @@ def test_null_characters_and_bare_carriage_returns(world, login):
     problems = {(p.line, p.column, p.message) for p in response.context["plan"].problems}
     assert (2, "name", "Null characters are not allowed.") in problems
     assert not Widget.objects.exists()
+
+
+# -- the sweeps: every list, detail and edit page, and every GET operation of the API ----------------------
+
+PREFERRED = ["district_admin", "coo", "enrollment_manager", "reporting_manager", "nutrition_director"]
+
+
+@pytest.fixture
+def demo_users(db):
+    """A small demo district (records of every app) and its logins, the broadest first."""
+    from django.core.management import call_command
+
+    from core.models import User
+
+    call_command("seed_demo", districts=1, schools=2, students=40, seed=7, stdout=io.StringIO())
+    users = {u.username: u for u in User.objects.filter(is_integration=False, role_assignments__isnull=False)}
+    return [users[n] for n in PREFERRED if n in users] + [u for n, u in sorted(users.items()) if n not in PREFERRED]
+
+
+def test_odd_ids_and_filter_values_never_answer_a_server_error_on_pages(demo_users, client):
+    from core.testing import badinput
+
+    def client_for(user):
+        client.force_login(user)
+        return client
+
+    endpoints = badinput.page_endpoints()
+    assert len(endpoints) >= 60
+    assert badinput.sweep(endpoints, demo_users, client_for) >= len(endpoints) * badinput.EXAMPLES
+
+
+def test_odd_ids_and_parameter_values_never_answer_a_server_error_in_the_api(demo_users):
+    from rest_framework.test import APIClient
+
+    from core.testing import badinput
+
+    def client_for(user):
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    endpoints = badinput.api_endpoints()
+    assert len(endpoints) >= 70
+    assert badinput.sweep(endpoints, demo_users, client_for) >= len(endpoints) * badinput.EXAMPLES
+
+
+# -- forms, query parameters and the API's last resort ----------------------------------------------------
+
+
+def test_page_form_with_related_ids_beyond_64_bits_is_a_field_error(world, login):
+    data = {
+        "user": world.stranger.pk,
+        "role": "dept_staff",
+        "district": world.district.pk,
+        "department": world.dept["transportation"].pk,
+        "schools": [str(world.lincoln.pk), HUGE],
+        "is_active": "on",
+    }
+    c = login(world.district_admin)
+    response = c.post("/district/roleassignment/add/", data)
+    assert response.status_code == 400 and "schools" in response.context["form"].errors
+    response = c.post("/district/roleassignment/add/", {**data, "schools": [str(world.lincoln.pk)], "user": HUGE})
+    assert response.status_code == 400 and "user" in response.context["form"].errors
+
+
+def test_date_and_time_filters_beyond_the_calendar_are_invalid_filters(world, api, login):
+    for value in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):
+        response = api(world.district_admin).get("/api/core/audit-entries/", {"since": value})
+        assert response.status_code == 400 and "since" in response.json(), response.content
+        page = login(world.district_admin).get("/core/auditentry/", {"since": value})
+        assert page.status_code == 200 and page.context["rows"] == []
+
+
+def test_id_query_parameters_are_bounded(world, api):
+    response = api(world.coo).get("/api/dashboard/values/", {"school": HUGE})
+    assert response.status_code == 400 and "school" in response.json()
+
+
+def test_a_value_out_of_range_that_nothing_caught_is_a_400(rf):
+    from django.db import DataError
+
+    from core.api.exceptions import exception_handler
+
+    class Cause(Exception):
+        pgcode = "22003"
+
+    try:
+        raise DataError("bigint out of range") from Cause()
+    except DataError as exc:
+        data_error = exc
+    context = {"request": rf.get("/api/x/"), "view": None}
+    for exc in (OverflowError("Python int too large to convert to SQLite INTEGER"), data_error):
+        response = exception_handler(exc, context)
+        assert response.status_code == 400 and "out of range" in response.data["detail"]
+    assert exception_handler(DataError("value too long"), context) is None  # anything else stays a server error
