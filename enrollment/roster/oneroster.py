@@ -576,19 +576,22 @@ class PackageReader:
             if not roles or not self.status(tables["users"], line, row):
                 continue  # not a student (teachers, guardians) or skipped
             student = self.student(line, row, demographics.get(sid), orgs, schools)
-            if student is not None:
-                if not student.school_key:  # a new student joins the district of its first school
-                    student.school_key = next(
-                        (schools[r["orgSourcedId"]][1] for _l, r in roles if r["orgSourcedId"] in schools), ""
-                    )
-                self.batch.students.append(student)
+            if not student.school_key:  # a new student joins the district of its first school
+                student.school_key = next(
+                    (schools[r["orgSourcedId"]][1] for _l, r in roles if r["orgSourcedId"] in schools), ""
+                )
+            self.batch.students.append(student)
             for role_line, role in roles:
-                # Checked even when the user's row is bad, so every bad row is reported.
                 enrollment = self.enrollment(role_line, role, student, row, orgs, schools, sessions)
-                if enrollment is not None and student is not None:
+                if enrollment is not None:
                     self.batch.enrollments.append(enrollment)
 
-    def student(self, line, row, demographic, orgs, schools) -> StudentRow | None:
+    def student(self, line, row, demographic, orgs, schools) -> StudentRow:
+        """The student of a users.csv row and its demographics row, problems reported.
+
+        A row with problems still goes on to the planner, so the model's own checks report the rest of
+        what is wrong with it (the batch is refused either way).
+        """
         values: dict[str, object] = {
             "legal_first_name": row["givenName"],
             "legal_last_name": row["familyName"],
@@ -598,34 +601,36 @@ class PackageReader:
         if row["identifier"]:
             values["state_id"] = row["identifier"]
         grades = row["grades"].replace(",", " ").split()
+        refused = set()
         if len(grades) > 1:
             self.problem(
                 "users.csv", line, "grades", _("A student has one grade; this row gives %(n)s.") % {"n": len(grades)}
             )
-            return None
-        if grades:
+            refused.add("grade_level")
+        elif grades:
             values["grade_level"] = grades[0]
         ids = self.external_ids(line, row["userIds"])
         if ids is None:
-            return None
+            refused.add("external_ids")
         student = StudentRow(
             file="users.csv",
             line=line,
             values=values,
-            external_ids=ids,
+            external_ids=ids or [],
             fallback_ids=[(ONEROSTER_SOURCE, row["sourcedId"])],
             ref=row["sourcedId"],
             columns=STUDENT_COLUMNS,
+            refused=refused,
         )
         primary = row["primaryOrgSourcedId"]
         if primary:
             if primary not in orgs:
                 self.problem("users.csv", line, "primaryOrgSourcedId", _("No org with this sourcedId in orgs.csv."))
-                return None
-            if primary in schools:
+                refused.add("district")
+            elif primary in schools:
                 student.school_key = schools[primary][1]
-        if demographic is not None and not self.demographics(student, *demographic):
-            return None
+        if demographic is not None:
+            self.demographics(student, *demographic)
         return student
 
     def demographics(self, student: StudentRow, line: int, row: dict) -> bool:
@@ -636,8 +641,11 @@ class PackageReader:
         errors = len(self.batch.problems)
         for name in ("birth_date", "sex", "races", "hispanic"):
             student.origins[name] = (file, line)
-        if row["birthDate"]:
-            student.values["birth_date"] = row["birthDate"]
+        birth_date, ok = self.date(file, line, "birthDate", row["birthDate"])
+        if not ok:
+            student.refused.add("birth_date")
+        elif birth_date is not None:
+            student.values["birth_date"] = birth_date
         sex = row["sex"]
         if sex in SEX_IN:
             student.values["sex"] = SEX_IN[sex]
@@ -645,6 +653,7 @@ class PackageReader:
             student.unspecified["sex"] = _("Sex is “unspecified” in the package.")
         elif sex:
             self.problem(file, line, "sex", _("Use male, female, other or unspecified."))
+            student.refused.add("sex")
         flags = {column: self.flag(file, line, column, row[column]) for column, _code in RACE_FLAGS}
         several = self.flag(file, line, "demographicRaceTwoOrMoreRaces", row["demographicRaceTwoOrMoreRaces"])
         hispanic = self.flag(file, line, "hispanicOrLatinoEthnicity", row["hispanicOrLatinoEthnicity"])
@@ -660,9 +669,11 @@ class PackageReader:
                 )
         if hispanic is not None:
             student.values["hispanic"] = hispanic
+        if len(self.batch.problems) > errors:
+            student.refused.add("races")  # whichever it was: the row is refused
         return len(self.batch.problems) == errors
 
-    def enrollment(self, line, role, student: StudentRow | None, user, orgs, schools, sessions) -> EnrollmentRow | None:
+    def enrollment(self, line, role, student: StudentRow, user, orgs, schools, sessions) -> EnrollmentRow | None:
         file = "roles.csv"
         errors = len(self.batch.problems)
         org = role["orgSourcedId"]
@@ -697,8 +708,6 @@ class PackageReader:
             "exit_date": end + ONE_DAY if end is not None else None,
             "is_primary": role["roleType"] == "primary",
         }
-        if student is None:
-            return None
         if "grade_level" in student.values:
             values["grade_level"] = student.values["grade_level"]
         return EnrollmentRow(
