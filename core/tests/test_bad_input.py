@@ -52,6 +52,14 @@ def test_page_urls_take_only_ids(world, login):
         assert c.get(path).status_code == 404, path
 
 
+def test_page_and_sort_parameters_take_anything(world, login):
+    WidgetFactory(school=world.lincoln)
+    c = login(world.facilities_manager)
+    for params in ({"page": "abc"}, {"page": HUGE}, {"page": "-1"}, {"sort": ""}, {"sort": "-"}, {"sort": "\x00"}):
+        response = c.get("/sample/widget/", params)
+        assert response.status_code == 200 and len(response.context["rows"]) == 1, params
+
+
 # -- id filters ------------------------------------------------------------------------------------------
 
 
