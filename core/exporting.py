@@ -1,15 +1,14 @@
-"""CSV and XLSX export of a list page's rows, with field protection and disclosure."""
+"""CSV and XLSX export of a list page's rows, with field protection, disclosure and formulas neutralised."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.db import models
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from . import audit, policy
+from . import audit, policy, spreadsheets
 from .display import display
 from .models import Disclosure
 
@@ -70,16 +69,16 @@ def export_response(pages, user, queryset, fmt: str):
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(str(pages.model._meta.verbose_name_plural)[:31])
-        ws.append(header)
+        spreadsheets.xlsx_append(ws, header)
         for obj in queryset.iterator(chunk_size=2000):
-            ws.append([_value(obj, f) for f in columns])
+            spreadsheets.xlsx_append(ws, [_value(obj, f) for f in columns])
         buf = io.BytesIO()
         wb.save(buf)
         response = HttpResponse(
             buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
     else:
-        writer = csv.writer(_Echo())
+        writer = spreadsheets.csv_writer(_Echo())
 
         def rows():
             yield "\ufeff" + writer.writerow(header)

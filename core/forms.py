@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import datetime
+import re
 
 from django import forms
-from django.db import models
+from django.db import connection, models
 from django.forms import modelform_factory
 from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
@@ -14,9 +16,78 @@ from . import policy
 from .choices import Action
 from .services import out_of_reach
 
+_WHOLE_NUMBER = re.compile(r"\s*[-+]?\d+\s*")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def integer_range(model_field) -> tuple[int, int] | None:
+    """The smallest and largest value an integer column (or the key a relation points at) holds; None if not integer."""
+    if model_field is None:
+        return None
+    if model_field.is_relation:
+        model_field = getattr(model_field, "target_field", None)
+        if model_field is None:
+            return None
+    if not isinstance(model_field, models.IntegerField):
+        return None
+    low, high = connection.ops.integer_field_range(model_field.get_internal_type())
+    return (_INT64[0] if low is None else low, _INT64[1] if high is None else high)
+
+
+def representable_in_utc(value) -> None:
+    """A validator: a date and time the database can store, one that stays within years 1 to 9999 in UTC."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(
+                _("Enter a date and time between the years 1 and 9999."), code="invalid"
+            ) from None
+
+
+class IdChoicesMixin:
+    """For a ModelChoiceField or ModelMultipleChoiceField: a key that is not a whole number the column can
+    hold is an invalid choice, answered before any query (the database would fail on it)."""
+
+    def _key_fits(self, value) -> bool:
+        meta = self.queryset.model._meta
+        bounds = integer_range(meta.get_field(self.to_field_name) if self.to_field_name else meta.pk)
+        if bounds is None or value in self.empty_values or getattr(value, "_meta", None) is not None:
+            return True
+        text = str(value)
+        return bool(_WHOLE_NUMBER.fullmatch(text)) and bounds[0] <= int(text) <= bounds[1]
+
+    def _refuse(self, value):
+        raise forms.ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+    def to_python(self, value):
+        null_value = getattr(self, "null_value", None)
+        if not (null_value is not None and value == null_value) and not self._key_fits(value):
+            self._refuse(value)
+        return super().to_python(value)
+
+    def _check_values(self, value):
+        null_value = getattr(self, "null_value", None)
+        if isinstance(value, (list, tuple)):
+            for key in value:
+                if not (null_value is not None and key == null_value) and not self._key_fits(key):
+                    self._refuse(key)
+        return super()._check_values(value)
+
+
+class IdModelChoiceField(IdChoicesMixin, forms.ModelChoiceField):
+    pass
+
+
+class IdModelMultipleChoiceField(IdChoicesMixin, forms.ModelMultipleChoiceField):
+    pass
+
 
 class RecordForm(forms.ModelForm):
-    """Base form: limits related choices to the user's scope, carries the version."""
+    """Base form: limits related choices to the user's scope, carries the version, and keeps dates and times
+    within what the database stores."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -29,6 +100,8 @@ class RecordForm(forms.ModelForm):
             queryset = getattr(form_field, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict"):
                 form_field.queryset = queryset.restrict(user)
+            if isinstance(form_field, forms.DateTimeField):
+                form_field.validators.append(representable_in_utc)
             if isinstance(form_field.widget, (forms.DateInput,)) and not isinstance(
                 form_field.widget, forms.HiddenInput
             ):
@@ -51,12 +124,21 @@ class RecordForm(forms.ModelForm):
         super()._post_clean()
 
 
+def formfield(model_field, **kwargs):
+    """A model field's form field, related records checked as ids before any query."""
+    if isinstance(model_field, models.ManyToManyField):
+        kwargs.setdefault("form_class", IdModelMultipleChoiceField)
+    elif isinstance(model_field, models.ForeignKey):
+        kwargs.setdefault("form_class", IdModelChoiceField)
+    return model_field.formfield(**kwargs)
+
+
 def form_for(pages, user) -> type[forms.ModelForm]:
     """The model's form with the fields this user may not see removed."""
     hidden = policy.hidden_fields(user, pages.model)
     base = pages.form or RecordForm
     fields = [f for f in (pages.fields or base._meta.fields or []) if f not in hidden]
-    return modelform_factory(pages.model, form=base, fields=fields)
+    return modelform_factory(pages.model, form=base, fields=fields, formfield_callback=formfield)
 
 
 class KeyedChoiceField(forms.Field):

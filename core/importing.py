@@ -9,7 +9,6 @@ anything fails, nothing is written.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
@@ -21,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from . import audit, policy
 from .choices import Action
-from .forms import KeyedChoiceField, RecordForm
+from .forms import KeyedChoiceField, RecordForm, formfield
 from .models import AuditEntry
+from .spreadsheets import CsvRecord, read_csv, restore
 
 
 @dataclass
@@ -55,16 +55,32 @@ class ImportPlan:
         return sum(1 for r in self.rows if not r[3])
 
 
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[dict[str, str]]]:
-    """Column names and rows (as strings) of a CSV or XLSX file."""
+@dataclass
+class RefusedRow:
+    """A row refused as it was read (a cell too long, a null character): reported, never planned."""
+
+    message: str
+    column: str = ""
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[dict[str, str] | RefusedRow | None]]:
+    """Column names and rows (as strings) of a CSV or XLSX file.
+
+    A blank row is None; a row refused as it was read is a ``RefusedRow``.
+    Cells written by ``core.spreadsheets.neutralise`` read back as the values
+    they stand for.
+    """
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+            values = [
+                [restore(v) if isinstance(v, str) else ("" if v is None else str(v)) for v in row]
+                for row in sheet.iter_rows(values_only=True)
+            ]
         except Exception as exc:
             raise ValidationError(_("The workbook could not be read: %(error)s") % {"error": exc}) from exc
-        values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         if not values:
             raise ValidationError(_("The file is empty."))
         header, body = values[0], values[1:]
@@ -73,14 +89,21 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[dict[str, st
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ValidationError(_("The file is not UTF-8 text.")) from exc
-        reader = csv.reader(io.StringIO(text))
-        header = next(reader, None)
-        if header is None:
+        records = list(read_csv(text))
+        if not records:
             raise ValidationError(_("The file is empty."))
-        body = list(reader)
+        if records[0].problem:
+            raise ValidationError(records[0].problem)
+        header, body = records[0].values, records[1:]
     header = [h.strip() for h in header]
     rows = []
     for values in body:
+        if isinstance(values, CsvRecord):
+            if values.problem:
+                column = header[values.column] if values.column is not None and values.column < len(header) else ""
+                rows.append(RefusedRow(values.problem, column))
+                continue
+            values = values.values
         if not any(v.strip() for v in values):
             rows.append(None)
             continue
@@ -110,7 +133,7 @@ def _import_form(pages, user, columns: list[str]) -> type[forms.ModelForm]:
                     label=model_field.verbose_name,
                 )
     base = pages.form or RecordForm
-    return modelform_factory(pages.model, form=base, fields=columns, field_classes=None), overrides
+    return modelform_factory(pages.model, form=base, fields=columns, formfield_callback=formfield), overrides
 
 
 class _KeyedMultipleField(KeyedChoiceField):
@@ -166,7 +189,7 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
     within = key_scope(model, pages.import_key) if pages.import_key else ()
     existing: dict[str, dict[tuple, models.Model]] = {}
     if pages.import_key:
-        keys = [r[pages.import_key] for r in rows if r and r.get(pages.import_key)]
+        keys = [r[pages.import_key] for r in rows if isinstance(r, dict) and r.get(pages.import_key)]
         in_scope = model.objects.restrict(user, Action.CHANGE).filter(**{f"{pages.import_key}__in": keys})
         for obj in in_scope:
             scope_key = tuple(str(getattr(obj, model._meta.get_field(name).attname)) for name in within)
@@ -176,6 +199,9 @@ def plan_import(pages, user, data: bytes, filename: str) -> ImportPlan:
     for index, row in enumerate(rows):
         line = index + 2
         if row is None:
+            continue
+        if isinstance(row, RefusedRow):
+            plan.problems.append(Problem(line, row.column, row.message))
             continue
         instance = None
         data_row = {}
@@ -261,7 +287,7 @@ def commit_import(plan: ImportPlan, user) -> tuple[int, int]:
     for _line, obj, m2m, is_new in plan.rows:
         if is_new:
             obj.created_by = user if user and user.pk else None
-        else:
+        elif hasattr(obj, "version"):  # accounts carry no version
             obj.version += 1
         obj.save()
         for name, values in m2m.items():

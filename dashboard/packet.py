@@ -23,6 +23,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import xlsx_append
+
 from . import charts, selectors
 from .choices import YES_NO, Dimension, Priority, Scope, priority_without_kpis
 from .models import KpiSnapshot
@@ -89,10 +91,10 @@ def xlsx(packet: Packet) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Summary")[:31]
-    ws.append([_("Board packet: %(district)s") % {"district": o.district}])
+    xlsx_append(ws, [_("Board packet: %(district)s") % {"district": o.district}])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_("As of"), o.as_of.isoformat() if o.as_of else _("no snapshots")])
-    ws.append([])
+    xlsx_append(ws, [_("As of"), o.as_of.isoformat() if o.as_of else _("no snapshots")])
+    xlsx_append(ws, [])
     header = [
         _("Priority"),
         _("KPI"),
@@ -105,14 +107,15 @@ def xlsx(packet: Packet) -> bytes:
         _("Computed"),
         _("Definition version"),
     ]
-    ws.append(header)
+    xlsx_append(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for priority, tiles in o.priorities:
         if not tiles:
-            ws.append([str(Priority(priority).label), priority_without_kpis(priority)])
+            xlsx_append(ws, [str(Priority(priority).label), priority_without_kpis(priority)])
         for t in tiles:
-            ws.append(
+            xlsx_append(
+                ws,
                 [
                     str(Priority(priority).label),
                     str(t.kpi.name),
@@ -124,22 +127,24 @@ def xlsx(packet: Packet) -> bytes:
                     t.as_of.isoformat() if t.as_of else "",
                     timezone.localtime(t.computed_at).strftime("%Y-%m-%d %H:%M") if t.computed_at else "",
                     t.kpi.version,
-                ]
+                ],
             )
     schools = wb.create_sheet(_("Schools")[:31])
-    schools.append([_("KPI"), _("School"), _("Value"), _("Numerator"), _("Denominator"), _("Withheld")])
+    xlsx_append(schools, [_("KPI"), _("School"), _("Value"), _("Numerator"), _("Denominator"), _("Withheld")])
     for key, rows in packet.schools.items():
         for r in rows:
-            schools.append(
-                [key, r.school.name, _num(r.value), r.numerator, r.denominator, _("yes") if r.suppressed else ""]
+            xlsx_append(
+                schools,
+                [key, r.school.name, _num(r.value), r.numerator, r.denominator, _("yes") if r.suppressed else ""],
             )
     groups = wb.create_sheet(_("Student groups")[:31])
-    groups.append(
-        [_("KPI"), _("Student group"), _("Group"), _("Value"), _("Numerator"), _("Denominator"), _("Withheld")]
+    xlsx_append(
+        groups, [_("KPI"), _("Student group"), _("Group"), _("Value"), _("Numerator"), _("Denominator"), _("Withheld")]
     )
     for key, rows in packet.groups.items():
         for r in rows:
-            groups.append(
+            xlsx_append(
+                groups,
                 [
                     key,
                     str(Dimension(r.dimension).label) if r.dimension in Dimension.values else r.dimension,
@@ -148,19 +153,19 @@ def xlsx(packet: Packet) -> bytes:
                     r.numerator,
                     r.denominator,
                     _("yes") if r.suppressed else "",
-                ]
+                ],
             )
     trend = wb.create_sheet(_("Trend")[:31])
-    trend.append([_("KPI"), _("As of"), _("Value")])
+    xlsx_append(trend, [_("KPI"), _("As of"), _("Value")])
     for key, points in packet.trends.items():
         for day, value in points:
-            trend.append([key, day.isoformat(), _num(value)])
+            xlsx_append(trend, [key, day.isoformat(), _num(value)])
     definitions = wb.create_sheet(_("Definitions")[:31])
-    definitions.append([_("KPI"), _("Definition"), _("Formula"), _("Source"), _("Version")])
+    xlsx_append(definitions, [_("KPI"), _("Definition"), _("Formula"), _("Source"), _("Version")])
     for _p, tiles in o.priorities:
         for t in tiles:
             k = t.kpi
-            definitions.append([str(k.name), str(k.definition), str(k.formula), str(k.source), k.version])
+            xlsx_append(definitions, [str(k.name), str(k.definition), str(k.formula), str(k.source), k.version])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

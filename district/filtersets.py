@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filtersets import RestrictedFilterSet
+from core.filtersets import IdsFilter, RestrictedFilterSet
 
 from .models import Department, District, RoleAssignment, School, SchoolDay, SchoolProfile, SchoolYear
 
@@ -14,10 +14,6 @@ class DistrictFilterSet(RestrictedFilterSet):
     class Meta:
         model = District
         fields = ["state"]
-
-
-class IdsFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
-    """Exactly the records named, by id, separated by commas (the links of report findings use it)."""
 
 
 class SchoolFilterSet(RestrictedFilterSet):

@@ -3,8 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filtersets import RestrictedFilterSet
-from district.filtersets import IdsFilter
+from core.filtersets import IdsFilter, RestrictedFilterSet
 from district.models import School
 
 from . import models as m

@@ -380,23 +380,26 @@ class Enrollment(TrackedModel):
 
     def clean(self):
         errors = {}
-        if self.exit_date and self.entry_date and self.exit_date < self.entry_date:
+        # clean() runs even after a field failed its own check: a date that is not a date is left to that error.
+        entry = self.entry_date if isinstance(self.entry_date, datetime.date) else None
+        exit_date = self.exit_date if isinstance(self.exit_date, datetime.date) else None
+        if exit_date and entry and exit_date < entry:
             errors["exit_date"] = _("The exit date comes before the entry date.")
         if self.exit_date and not self.exit_code:
             errors["exit_code"] = _("Give the reason the student left.")
         if self.exit_code and not self.exit_date:
             errors["exit_date"] = _("Give the date the student left.")
-        if self.school_year_id and self.entry_date:
+        if self.school_year_id and entry:
             year = self.school_year
-            if not (year.start_date <= self.entry_date <= year.end_date):
+            if not (year.start_date <= entry <= year.end_date):
                 errors["entry_date"] = _("The entry date falls outside the school year.")
             if self.school_id and self.school.district_id != year.district_id:
                 errors["school_year"] = _("The school year belongs to another district.")
-        if self.is_primary and self.student_id and self.entry_date and not errors:
+        if self.is_primary and self.student_id and entry and not errors:
             clash = (
                 Enrollment.objects.filter(student_id=self.student_id, is_primary=True)
                 .exclude(pk=self.pk)
-                .overlapping(self.entry_date, self.exit_date)
+                .overlapping(entry, exit_date)
                 .first()
             )
             if clash:

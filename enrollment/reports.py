@@ -7,7 +7,6 @@ cells under the small-cell threshold (settings.OPS_SMALL_CELL).
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from collections import defaultdict
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
+from core.spreadsheets import csv_bytes, xlsx_append
 from district.models import School, SchoolProfile
 from reporting import edfacts
 from reporting.registry import LEFT_OUT, BuildResult, Context, Finding, Output, Report, register
@@ -37,16 +37,14 @@ def _xlsx(sheets: dict[str, list[list]]) -> bytes:
     for title, rows in sheets.items():
         ws = wb.create_sheet(title[:31])
         for row in rows:
-            ws.append(row)
+            xlsx_append(ws, row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def _csv(rows: list[list]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue().encode("utf-8")
+    return csv_bytes(rows)
 
 
 STUDENT = "enrollment.student"

@@ -2,7 +2,16 @@ from rest_framework import serializers
 
 from core.models import ApiToken, AuditEntry, Disclosure, User
 
-from .viewsets import RestrictedModelSerializer
+from .viewsets import MAX_ID, RestrictedModelSerializer
+
+
+class IdField(serializers.IntegerField):
+    """A record named by its id in a query or body that is not a related field: a whole number an id holds."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
 
 
 class UserSerializer(RestrictedModelSerializer):

@@ -5,7 +5,7 @@ from core.filtersets import ApiTokenFilterSet, AuditEntryFilterSet, DisclosureFi
 from core.models import ApiToken, AuditEntry, Disclosure, User
 
 from . import serializers as s
-from .viewsets import RestrictedModelViewSet
+from .viewsets import IdLookupMixin, RestrictedModelViewSet
 
 
 class UserViewSet(RestrictedModelViewSet):
@@ -21,7 +21,9 @@ class UserViewSet(RestrictedModelViewSet):
         serializer.instance = services.record_save(actor=self.request.user, instance=user)
 
 
-class ReadOnlyRestrictedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReadOnlyRestrictedViewSet(
+    IdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Read-only lists (logs and tokens); the policy still applies through restrict()."""
 
     select_related: tuple[str, ...] = ()

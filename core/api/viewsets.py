@@ -6,7 +6,9 @@ import copy
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
 
 from core import audit, policy, services
 from core.choices import Action
@@ -22,6 +24,26 @@ VIEW_ACTIONS = {
     "partial_update": Action.CHANGE,
     "destroy": Action.DELETE,
 }
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit integers on every database
+
+
+def lookup_id(value) -> int:
+    """A record id from an API path; anything but a whole number in range is a 404 that says so."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        raise NotFound(_("No such record: record ids are whole numbers."))
+    return int(text)
+
+
+class IdLookupMixin:
+    """Fetches the record an API path names by id, through the view's (restricted) queryset."""
+
+    def get_object(self):
+        obj = get_object_or_404(self.filter_queryset(self.get_queryset()), pk=lookup_id(self.kwargs["pk"]))
+        self.check_object_permissions(self.request, obj)
+        return obj
 
 
 class RestrictedModelSerializer(serializers.ModelSerializer):
@@ -93,7 +115,7 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
 
     def get_object(self):
         queryset = self.filter_queryset(self.get_queryset()) if self.action == "retrieve" else self.get_queryset()
-        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        obj = get_object_or_404(queryset, pk=lookup_id(self.kwargs["pk"]))
         action = self.policy_action
         if (
             action != Action.VIEW

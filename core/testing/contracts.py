@@ -13,9 +13,10 @@ Checked: anonymous visitors are sent to sign in (pages) or refused (API);
 signed-in users without the permission get 403; records of another district
 (and, for school-scoped records, another school) are 404 and absent from
 lists and exports; in-scope reads and writes work and are audited; bad input
-gets field-level errors and writes nothing; a stale version is refused;
-sensitive fields are hidden from roles without their data class; a list
-costs the same number of queries for 3 rows as for 30.
+gets field-level errors and writes nothing; an import with random bad rows
+writes nothing and reports exactly those rows (``badinput``); a stale version
+is refused; sensitive fields are hidden from roles without their data class;
+a list costs the same number of queries for 3 rows as for 30.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from django.urls import reverse
 
 from core.models import AuditEntry, Disclosure
 from core.registry import pages as registry
+
+from . import badinput
 
 
 def form_value(value):
@@ -71,6 +74,7 @@ APPLIES = {
     "student_level": lambda c: bool(getattr(c.model, "student_level", False)),
     "api_adds": lambda c: not c.read_only and c.api_write and c.can_add,
     "api_edits": lambda c: not c.read_only and c.api_write and c.versioned,
+    "imports": lambda c: not c.read_only and "import" in c().pages.actions,
 }
 
 
@@ -250,6 +254,10 @@ class PagesContract(ModelContract):
         assert "changed this record" in str(response.context["form"].non_field_errors())
         obj.refresh_from_db()
         assert obj.version == 2
+
+    @applies_when("imports")
+    def test_import_with_bad_rows_writes_nothing_and_reports_exactly_them(self, world, login):
+        badinput.check_import(self, world, login)
 
     def test_list_query_count_is_flat(self, world, login):
         c = login(self.user(world, self.count_reader or self.writer))

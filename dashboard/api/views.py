@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.serializers import IdField
 from core.api.viewsets import RestrictedModelViewSet
 from core.choices import Action
 
@@ -74,9 +75,9 @@ class KpiDefinitionView(APIView):
 
 
 class ValuesQuery(serializers.Serializer):
-    district = serializers.IntegerField(required=False)
+    district = IdField(required=False)
     scope = serializers.ChoiceField(choices=Scope.choices, required=False, default=Scope.DISTRICT)
-    school = serializers.IntegerField(required=False)
+    school = IdField(required=False)
     kpi = serializers.CharField(required=False)
     as_of = serializers.DateField(required=False)
 
@@ -221,7 +222,7 @@ class KpiRefreshViewSet(ServiceWriteMixin, RestrictedModelViewSet):
 
 
 class PacketQuery(serializers.Serializer):
-    district = serializers.IntegerField(required=False)
+    district = IdField(required=False)
     as_of = serializers.DateField()
     fmt = serializers.ChoiceField(choices=PACKET_FORMATS, default="pdf")
 

@@ -330,3 +330,17 @@ def test_board_packet_pdf_and_xlsx(login, world):
     names = set(data.m.Student.objects.values_list("legal_last_name", flat=True))
     cells = {str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None}
     assert not names & cells
+
+
+def test_board_packet_xlsx_carries_no_live_formulas(login, world):
+    """A school named like a formula appears as text: every text cell is a string cell, formula text neutralised."""
+    from openpyxl import load_workbook
+
+    world.washington.name = '=HYPERLINK("http://x.example")'
+    world.washington.save()
+    data.membership_world(world)
+    services.kpi_snapshots_compute(district=world.district, as_of=data.AS_OF)
+    xlsx = login(world.coo).get(reverse("dashboard:packet"), {"as_of": "2026-10-01", "fmt": "xlsx"})
+    cells = [c for sheet in load_workbook(io.BytesIO(xlsx.content)) for row in sheet.iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert '\'=HYPERLINK("http://x.example")' in {c.value for c in cells if c.data_type == "s"}

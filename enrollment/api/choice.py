@@ -15,6 +15,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.viewsets import lookup_id
 from core.choices import Action
 
 from .. import choice
@@ -121,7 +122,7 @@ class ChoiceViewSet(viewsets.GenericViewSet):
         return self.queryset.model.objects.restrict(self.request.user)
 
     def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        return get_object_or_404(self.get_queryset(), pk=lookup_id(self.kwargs["pk"]))
 
     def read_input(self, serializer_class):
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())

@@ -20,7 +20,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.importing import read_table
+from core.importing import RefusedRow, read_table
 
 from .rows import EnrollmentRow, RosterBatch, RosterProblem
 
@@ -88,6 +88,9 @@ def read_enrollment_file(data: bytes, filename: str) -> RosterBatch:
         if row is None:
             continue
         line = index + 2
+        if isinstance(row, RefusedRow):
+            problem(line, row.column, row.message)
+            continue
         year = row.get("school_year", "").removesuffix(".0")
         if not (year.isdigit() and len(year) == 4):
             problem(line, "school_year", _("Give the ending year, such as 2027."))

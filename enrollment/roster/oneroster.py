@@ -36,7 +36,6 @@ code gets P1 (when it runs to the end of the year) or M1, each with a finding.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
@@ -44,6 +43,8 @@ import zipfile
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+
+from core.spreadsheets import csv_bytes, read_csv
 
 from .. import choices as c
 from .instances import gc_paused
@@ -215,6 +216,10 @@ ROLE_COLUMNS = {
 }
 
 
+def _column(header: list[str], index: int | None) -> str:
+    return header[index] if index is not None and index < len(header) else ""
+
+
 def _is_extension(column: str) -> bool:
     return column.startswith("metadata.") or column.startswith("ext:")
 
@@ -303,8 +308,12 @@ class PackageReader:
         if text is None:
             self.problem(file, 1, "", _("The manifest lists this file but the package does not contain it."))
             return None
-        reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
+        records = read_csv(text)
+        first = next(records, None)
+        if first is not None and first.problem:
+            self.problem(file, 1, _column(first.values, first.column), first.problem)
+            return None
+        header = [h.strip() for h in first.values] if first is not None else []
         if not header:
             self.problem(file, 1, "", _("The file is empty; it needs at least its header row."))
             return None
@@ -313,7 +322,12 @@ class PackageReader:
             return None
         rows = []
         width = len(header)
-        for line, values in enumerate(reader, start=2):
+        for record in records:
+            line, values = record.line, record.values
+            if record.problem:  # reported; the row is still read, so rows naming it find it
+                self.problem(file, line, _column(header, record.column), record.problem)
+                if not record.values:
+                    continue
             if not any(values):
                 continue
             if len(values) != width:
@@ -333,14 +347,19 @@ class PackageReader:
         if text is None:
             self.problem("manifest.csv", 1, "", _("A OneRoster package must contain manifest.csv."))
             return None
-        reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
+        records = read_csv(text)
+        first = next(records, None)
+        header = [h.strip() for h in first.values] if first is not None else []
         if header[:2] != MANIFEST:
             self.problem("manifest.csv", 1, "", _("The manifest's columns must be: propertyName, value."))
             return None
         properties: dict[str, str] = {}
         lines: dict[str, int] = {}
-        for line, values in enumerate(reader, start=2):
+        for record in records:
+            line, values = record.line, record.values
+            if record.problem:
+                self.problem("manifest.csv", line, _column(header, record.column), record.problem)
+                continue
             if not values or not values[0].strip():
                 continue
             key, value = values[0].strip(), (values[1].strip() if len(values) > 1 else "")
@@ -557,19 +576,22 @@ class PackageReader:
             if not roles or not self.status(tables["users"], line, row):
                 continue  # not a student (teachers, guardians) or skipped
             student = self.student(line, row, demographics.get(sid), orgs, schools)
-            if student is not None:
-                if not student.school_key:  # a new student joins the district of its first school
-                    student.school_key = next(
-                        (schools[r["orgSourcedId"]][1] for _l, r in roles if r["orgSourcedId"] in schools), ""
-                    )
-                self.batch.students.append(student)
+            if not student.school_key:  # a new student joins the district of its first school
+                student.school_key = next(
+                    (schools[r["orgSourcedId"]][1] for _l, r in roles if r["orgSourcedId"] in schools), ""
+                )
+            self.batch.students.append(student)
             for role_line, role in roles:
-                # Checked even when the user's row is bad, so every bad row is reported.
                 enrollment = self.enrollment(role_line, role, student, row, orgs, schools, sessions)
-                if enrollment is not None and student is not None:
+                if enrollment is not None:
                     self.batch.enrollments.append(enrollment)
 
-    def student(self, line, row, demographic, orgs, schools) -> StudentRow | None:
+    def student(self, line, row, demographic, orgs, schools) -> StudentRow:
+        """The student of a users.csv row and its demographics row, problems reported.
+
+        A row with problems still goes on to the planner, so the model's own checks report the rest of
+        what is wrong with it (the batch is refused either way).
+        """
         values: dict[str, object] = {
             "legal_first_name": row["givenName"],
             "legal_last_name": row["familyName"],
@@ -579,34 +601,36 @@ class PackageReader:
         if row["identifier"]:
             values["state_id"] = row["identifier"]
         grades = row["grades"].replace(",", " ").split()
+        refused = set()
         if len(grades) > 1:
             self.problem(
                 "users.csv", line, "grades", _("A student has one grade; this row gives %(n)s.") % {"n": len(grades)}
             )
-            return None
-        if grades:
+            refused.add("grade_level")
+        elif grades:
             values["grade_level"] = grades[0]
         ids = self.external_ids(line, row["userIds"])
         if ids is None:
-            return None
+            refused.add("external_ids")
         student = StudentRow(
             file="users.csv",
             line=line,
             values=values,
-            external_ids=ids,
+            external_ids=ids or [],
             fallback_ids=[(ONEROSTER_SOURCE, row["sourcedId"])],
             ref=row["sourcedId"],
             columns=STUDENT_COLUMNS,
+            refused=refused,
         )
         primary = row["primaryOrgSourcedId"]
         if primary:
             if primary not in orgs:
                 self.problem("users.csv", line, "primaryOrgSourcedId", _("No org with this sourcedId in orgs.csv."))
-                return None
-            if primary in schools:
+                refused.add("district")
+            elif primary in schools:
                 student.school_key = schools[primary][1]
-        if demographic is not None and not self.demographics(student, *demographic):
-            return None
+        if demographic is not None:
+            self.demographics(student, *demographic)
         return student
 
     def demographics(self, student: StudentRow, line: int, row: dict) -> bool:
@@ -617,8 +641,11 @@ class PackageReader:
         errors = len(self.batch.problems)
         for name in ("birth_date", "sex", "races", "hispanic"):
             student.origins[name] = (file, line)
-        if row["birthDate"]:
-            student.values["birth_date"] = row["birthDate"]
+        birth_date, ok = self.date(file, line, "birthDate", row["birthDate"])
+        if not ok:
+            student.refused.add("birth_date")
+        elif birth_date is not None:
+            student.values["birth_date"] = birth_date
         sex = row["sex"]
         if sex in SEX_IN:
             student.values["sex"] = SEX_IN[sex]
@@ -626,6 +653,7 @@ class PackageReader:
             student.unspecified["sex"] = _("Sex is “unspecified” in the package.")
         elif sex:
             self.problem(file, line, "sex", _("Use male, female, other or unspecified."))
+            student.refused.add("sex")
         flags = {column: self.flag(file, line, column, row[column]) for column, _code in RACE_FLAGS}
         several = self.flag(file, line, "demographicRaceTwoOrMoreRaces", row["demographicRaceTwoOrMoreRaces"])
         hispanic = self.flag(file, line, "hispanicOrLatinoEthnicity", row["hispanicOrLatinoEthnicity"])
@@ -641,9 +669,11 @@ class PackageReader:
                 )
         if hispanic is not None:
             student.values["hispanic"] = hispanic
+        if len(self.batch.problems) > errors:
+            student.refused.add("races")  # whichever it was: the row is refused
         return len(self.batch.problems) == errors
 
-    def enrollment(self, line, role, student: StudentRow | None, user, orgs, schools, sessions) -> EnrollmentRow | None:
+    def enrollment(self, line, role, student: StudentRow, user, orgs, schools, sessions) -> EnrollmentRow | None:
         file = "roles.csv"
         errors = len(self.batch.problems)
         org = role["orgSourcedId"]
@@ -678,8 +708,6 @@ class PackageReader:
             "exit_date": end + ONE_DAY if end is not None else None,
             "is_primary": role["roleType"] == "primary",
         }
-        if student is None:
-            return None
         if "grade_level" in student.values:
             values["grade_level"] = student.values["grade_level"]
         return EnrollmentRow(
@@ -707,11 +735,7 @@ def read_package(data: bytes, name: str = "") -> RosterBatch:
 
 
 def _csv(columns: list[str], rows) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    return csv_bytes([columns, *rows], lineterminator="\n")
 
 
 def _flag(value: bool) -> str:

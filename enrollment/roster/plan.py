@@ -540,14 +540,16 @@ class Planner:
                 self.finding(row.where(name), _("%(reason)s The record keeps its value.") % {"reason": message})
         if current is None:
             for name in STUDENT_REQUIRED:
-                if name not in values and name not in row.unspecified:
+                if name not in values and name not in row.unspecified and name not in row.refused:
                     self.problem(row.where(name), _("Required for a new student; the row does not give it."))
         for name, messages in self.student_validator.errors(student).items():
             if current is None and name in STUDENT_REQUIRED and name not in values:
                 continue  # already reported as not given
+            if name in row.refused:
+                continue  # reported by the door
             for m in messages:
                 self.problem(row.where(name if name != "__all__" else ""), m)
-        if len(self.plan.problems) > errors_before:
+        if len(self.plan.problems) > errors_before or row.refused:
             return None, "error"
 
         wanted = list(row.external_ids)

@@ -98,6 +98,8 @@ class StudentRow:
     # Fields the door says are not known (OneRoster sex "unspecified"), with
     # the reason: an existing record keeps its value, a new one cannot be made.
     unspecified: dict[str, str] = field(default_factory=dict)
+    # Fields whose value the door refused and reported: the planner does not ask for them again.
+    refused: set[str] = field(default_factory=set)
 
     def where(self, name: str) -> tuple[str, int, str]:
         file, line = self.origins.get(name, (self.file, self.line))

@@ -236,6 +236,16 @@ def test_offer_actions(ran, api, world):
     assert m.Enrollment.objects.count() == 1
 
 
+@pytest.mark.parametrize("bad", ["x", "99999999999999999999", "-1"])
+def test_an_action_on_a_non_id_is_a_404(ran, api, world, bad):
+    c = api(world.sis_integration)
+    for action in ("accept", "decline"):
+        response = c.post(f"/api/enrollment/choice/offers/{bad}/{action}/", {}, format="json")
+        assert response.status_code == 404, response.content
+        assert "whole numbers" in response.json()["detail"]
+    assert m.Offer.objects.get().status == "pending"
+
+
 def test_decline_action_moves_the_waitlist(ran, api):
     waiting = next(a for a in ran.apps if a.pk != ran.offer.application_id)
     response = api(ran.manager).post(url("choice-offer-decline", ran.offer.pk), {}, format="json")

@@ -276,6 +276,38 @@ def test_export_writes_the_binding_in_order_within_scope_and_logs_a_disclosure(w
     assert [row[9] for row in files["users.csv"][1:]] == ["1234567891"]  # only Ben was ever at Washington
 
 
+def test_export_neutralises_formulas_and_reimport_keeps_the_values(world):
+    """A name a spreadsheet would run goes out with an apostrophe and comes back as it was: nothing changes."""
+    manager = testing.enrollment_manager(world)
+    student = StudentFactory(
+        district=world.district,
+        state_id="2000000009",
+        legal_first_name='=HYPERLINK("http://x.example","click")',
+        legal_last_name="-Dash",
+        preferred_name="'=quoted",
+        grade_level="05",
+    )
+    EnrollmentFactory(student=student, school=world.lincoln, school_year=world.year, grade_level="05")
+    data, _count = roster_export(actor=manager, end_year=2027)
+    users = {row[9]: dict(zip(oneroster.USERS, row, strict=True)) for row in read_zip(data)["users.csv"][1:]}
+    row = users["2000000009"]
+    assert (row["givenName"], row["familyName"], row["preferredGivenName"]) == (
+        '\'=HYPERLINK("http://x.example","click")',
+        "'-Dash",
+        "''=quoted",
+    )
+    before = snapshot()
+    plan = run(manager, data)
+    assert all(v["created"] == 0 and v["updated"] == 0 for v in plan.counts().values()), plan.counts()
+    assert snapshot() == before
+    student.refresh_from_db()
+    assert (student.legal_first_name, student.legal_last_name, student.preferred_name) == (
+        '=HYPERLINK("http://x.example","click")',
+        "-Dash",
+        "'=quoted",
+    )
+
+
 def test_preview_writes_nothing(world):
     plan = roster_preview(actor=testing.enrollment_manager(world), batch=read_package(testing.package()))
     assert plan.ok and plan.counts()["students"]["created"] == 3

@@ -116,6 +116,29 @@ def test_summary_public_version_suppresses_small_cells(reporting_world, django_c
     assert "Lincoln Elementary School,04,BL7,F,<10" in public and ",6\r\n" not in public
 
 
+def test_report_files_carry_no_live_formulas(reporting_world, django_capture_on_commit_callbacks):
+    """Text a spreadsheet would run (a school or student name beginning with =, +, -, @) is written as text."""
+    w = reporting_world
+    w.lincoln.name = '=HYPERLINK("http://x.example")'
+    w.lincoln.save()
+    from enrollment.models import Student
+
+    student = Student.objects.filter(enrollments__school=w.lincoln).first()
+    student.legal_last_name = "@SUM(A1)"
+    student.save()
+    worksheet = run_now(w, django_capture_on_commit_callbacks).artifacts.get()
+    book = load_workbook(io.BytesIO(worksheet.file.read()))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if c.data_type == "s"}
+    assert '\'=HYPERLINK("http://x.example")' in texts and "'@SUM(A1)" in texts
+    summary = run_now(w, django_capture_on_commit_callbacks, key="enrollment_summary", fmt="csv")
+    for artifact in summary.artifacts.all():
+        lines = artifact.file.read().decode().splitlines()
+        assert all(not line.startswith(("=", "+", "-", "@")) for line in lines)
+        assert any(line.startswith("\"'=HYPERLINK(") for line in lines), artifact.name
+
+
 def test_download_logs_disclosure_for_student_level_files(reporting_world, django_capture_on_commit_callbacks, login):
     run = run_now(reporting_world, django_capture_on_commit_callbacks)
     artifact = run.artifacts.get()
