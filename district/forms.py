@@ -7,7 +7,21 @@ from core import policy
 from core.forms import RecordForm
 
 from .choices import GRADE_CODES
-from .models import RoleAssignment, SchoolProfile
+from .models import District, RoleAssignment, SchoolProfile, time_zone_names
+
+
+class DistrictForm(RecordForm):
+    """A district's settings; its time zone is picked from the zones the server knows."""
+
+    class Meta:
+        model = District
+        fields = ["name", "state_lea_id", "nces_id", "state", "fips_code", "access_grace_days", "time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "time_zone" in self.fields:
+            zones = sorted(time_zone_names() | {self.instance.time_zone} - {""})
+            self.fields["time_zone"].widget = forms.Select(choices=[(z, z.replace("_", " ")) for z in zones])
 
 
 class RoleAssignmentForm(RecordForm):

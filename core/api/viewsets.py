@@ -6,6 +6,7 @@ import copy
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
 from core import audit, policy, services
@@ -99,7 +100,9 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
             action != Action.VIEW
             and not type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists()
         ):
-            raise PermissionDenied(f"You may view this record but not {action} it.")
+            raise PermissionDenied(
+                _("You may view this record but not %(action)s it.") % {"action": Action(action).label}
+            )
         return obj
 
     def _expected_version(self, serializer):
