@@ -7,7 +7,7 @@ from core import policy
 from core.forms import RecordForm
 
 from .choices import GRADE_CODES
-from .models import District, RoleAssignment, SchoolProfile, time_zone_names
+from .models import District, RoleAssignment, SchoolProfile, default_time_zone, time_zone_names
 
 
 class DistrictForm(RecordForm):
@@ -22,6 +22,10 @@ class DistrictForm(RecordForm):
         if "time_zone" in self.fields:
             zones = sorted(time_zone_names() | {self.instance.time_zone} - {""})
             self.fields["time_zone"].widget = forms.Select(choices=[(z, z.replace("_", " ")) for z in zones])
+            self.fields["time_zone"].required = False  # left out (an older form or script): unchanged
+
+    def clean_time_zone(self):
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone or default_time_zone()
 
 
 class RoleAssignmentForm(RecordForm):
