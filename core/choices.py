@@ -2,7 +2,6 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -37,11 +36,10 @@ class Kind(models.TextChoices):
 
 
 class Action(models.TextChoices):
-    # Verbs, as messages use them ("You may not %(action)s ..."); "change" is a noun elsewhere.
-    VIEW = "view", pgettext_lazy("action", "view")
-    ADD = "add", pgettext_lazy("action", "add")
-    CHANGE = "change", pgettext_lazy("action", "change")
-    DELETE = "delete", pgettext_lazy("action", "delete")
+    VIEW = "view", _("view")
+    ADD = "add", _("add")
+    CHANGE = "change", _("change")
+    DELETE = "delete", _("delete")
 
 
 class Source(models.TextChoices):

@@ -1,14 +1,10 @@
-"""Request middleware: request ids and the audit context (door, id, API token); no-store on the API and downloads;
-the signed-in user's language and district time zone."""
+"""Request middleware: request ids and the audit context (door, id, API token); no-store on the API and downloads."""
 
 import re
-import zoneinfo
 
-from django.conf import settings
-from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 
-from . import context, policy
+from . import context
 from .choices import Source
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -52,67 +48,3 @@ class NoStoreMiddleware:
         if request.path_info.startswith("/api/") or response.get("Content-Disposition", "").startswith("attachment"):
             add_never_cache_headers(response)
         return response
-
-
-def user_time_zone(user) -> str:
-    """The IANA name of the zone ``user`` reads dates and times in: their district's.
-
-    The zone of the districts of the user's role assignments when they agree;
-    the server's (``settings.TIME_ZONE``) for the state role, for anyone whose
-    districts keep different zones, and for users with no role.
-    """
-    scope = policy.scope_for(user)
-    zones = {a.time_zone for a in scope.assignments if a.district_id is not None and a.time_zone}
-    if scope.spans_all_districts or len(zones) != 1:
-        return settings.TIME_ZONE
-    return zones.pop()
-
-
-def _switched_language(request) -> bool:
-    """Whether the browser carries a language picked with the language switch."""
-    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    if not code:
-        return False
-    try:
-        translation.get_supported_language_variant(code)
-    except LookupError:
-        return False
-    return True
-
-
-class LocalizationMiddleware:
-    """The language and time zone of a signed-in user's request.
-
-    Language: the one picked with the language switch in this browser; else
-    the user's preferred language when set; else the browser's
-    (``Accept-Language``, as ``LocaleMiddleware`` chose). Time zone: the
-    district's (:func:`user_time_zone`), so pages, filters and exports show
-    and read times as the district keeps them. Anonymous visitors get the
-    server's zone.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            preferred = getattr(user, "preferred_language", "")
-            if preferred and not _switched_language(request):
-                try:
-                    language = translation.get_supported_language_variant(preferred)
-                except LookupError:
-                    language = None
-                if language:
-                    translation.activate(language)
-                    request.LANGUAGE_CODE = translation.get_language()
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user_time_zone(user)))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
-        else:
-            timezone.deactivate()
-        try:
-            return self.get_response(request)
-        finally:
-            timezone.deactivate()

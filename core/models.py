@@ -38,12 +38,7 @@ class User(AbstractUser):
     """A person who signs in, or an integration's service account."""
 
     preferred_language = models.CharField(
-        _("preferred language"),
-        max_length=8,
-        choices=[("", _("The browser's language")), *settings.LANGUAGES],
-        default="",
-        blank=True,
-        help_text=_("The language of pages once signed in, unless the person switches language in their browser."),
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
     is_integration = models.BooleanField(
         _("integration account"),

@@ -1,4 +1,6 @@
-from core.forms import DateInput, RecordForm
+from django import forms
+
+from core.forms import RecordForm
 
 from .models import Student
 
@@ -27,4 +29,4 @@ class StudentForm(RecordForm):
             "latitude",
             "longitude",
         ]
-        widgets = {"birth_date": DateInput}
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
 
 from core.spreadsheets import csv_bytes, xlsx_append
 from district.models import School, SchoolProfile
@@ -229,22 +228,20 @@ def build_worksheet(ctx: Context) -> BuildResult:
 register(
     Report(
         key="enrollment_summary",
-        title=gettext_lazy("Enrollment summary"),
+        title="Enrollment summary",
         department="enrollment",
         build=build_summary,
         formats=("xlsx", "csv"),
         levels=("district",),
         sources=SOURCES,
         default_as_of=october_first,
-        description=gettext_lazy(
-            "Membership by school, grade, race/ethnicity, sex and program; public version hides small cells."
-        ),
+        description="Membership by school, grade, race/ethnicity, sex and program; public version hides small cells.",
     )
 )
 register(
     Report(
         key="october_worksheet",
-        title=gettext_lazy("October 1 membership worksheet"),
+        title="October 1 membership worksheet",
         department="enrollment",
         build=build_worksheet,
         formats=("xlsx",),
@@ -252,7 +249,7 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         student_level=True,
-        description=gettext_lazy("Students counted by school and grade, and those left out and why."),
+        description="Students counted by school and grade, and those left out and why.",
     )
 )
 
@@ -635,7 +632,7 @@ EDFACTS_SEX_VALUES = edfacts.permitted("sex")  # the sex values that version per
 register(
     Report(
         key="fs052",
-        title=gettext_lazy("EDFacts FS052 Membership"),
+        title="EDFacts FS052 Membership",
         department="enrollment",
         build=build_fs052,
         formats=EDFACTS_FORMATS,
@@ -643,7 +640,7 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         certifiable=True,
-        description=gettext_lazy("Membership on the count date by grade, race/ethnicity and sex, with totals."),
+        description="Membership on the count date by grade, race/ethnicity and sex, with totals.",
         spec_version=EDFACTS_SPEC_VERSION,
         sex_values=EDFACTS_SEX_VALUES,
     )
@@ -651,7 +648,7 @@ register(
 register(
     Report(
         key="fs039",
-        title=gettext_lazy("EDFacts FS039 Grades Offered"),
+        title="EDFacts FS039 Grades Offered",
         department="enrollment",
         build=build_fs039,
         formats=EDFACTS_FORMATS,
@@ -659,13 +656,13 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         certifiable=True,
-        description=gettext_lazy("The grades each school offers in the year."),
+        description="The grades each school offers in the year.",
     )
 )
 register(
     Report(
         key="fs129",
-        title=gettext_lazy("EDFacts FS129 CCD School"),
+        title="EDFacts FS129 CCD School",
         department="enrollment",
         build=build_fs129,
         formats=EDFACTS_FORMATS,
@@ -673,6 +670,6 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         certifiable=True,
-        description=gettext_lazy("School-meals status, virtual status and shared time for each school."),
+        description="School-meals status, virtual status and shared time for each school.",
     )
 )

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from core import panels, policy
 from core.choices import Action
 from core.display import display
-from core.forms import DateInput
 from core.views import RecordDetailView
 from district.models import SchoolYear
 
@@ -23,7 +22,7 @@ from .selectors import utilization
 
 class UtilizationForm(forms.Form):
     school_year = forms.ModelChoiceField(queryset=SchoolYear.objects.none(), label=_("School year"))
-    on = forms.DateField(label=_("Membership as of"), widget=DateInput)
+    on = forms.DateField(label=_("Membership as of"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,7 +17,7 @@ pages.register(
         filterset=fs.ReportRunFilterSet,
         actions=READ_ONLY,
         list_columns=[
-            "display_title",
+            "title",
             "school_year",
             "status",
             "certification",

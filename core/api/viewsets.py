@@ -121,9 +121,7 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
             action != Action.VIEW
             and not type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists()
         ):
-            raise PermissionDenied(
-                _("You may view this record but not %(action)s it.") % {"action": Action(action).label}
-            )
+            raise PermissionDenied(f"You may view this record but not {action} it.")
         return obj
 
     def _expected_version(self, serializer):
