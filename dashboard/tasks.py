@@ -17,15 +17,20 @@ from core import context
 from core.choices import Source
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(ConnectionError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=3,
-)
+def job_task(*, max_retries: int):
+    """A dashboard job: acknowledged late, requeued on worker loss, retried with backoff while the broker is away."""
+    return shared_task(
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        autoretry_for=(ConnectionError,),
+        retry_backoff=True,
+        retry_backoff_max=300,
+        max_retries=max_retries,
+    )
+
+
+@job_task(max_retries=3)
 def kpi_snapshots_nightly_task(self, today: str | None = None) -> int:
     """Every KPI for every district and scope, as of today (or the ISO date given); idempotent."""
     import datetime
@@ -39,15 +44,7 @@ def kpi_snapshots_nightly_task(self, today: str | None = None) -> int:
     return written
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(ConnectionError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
-)
+@job_task(max_retries=5)
 def kpi_refresh_task(self, job_id: int) -> str:
     from .services import kpi_refresh_execute
 
@@ -55,15 +52,7 @@ def kpi_refresh_task(self, job_id: int) -> str:
         return kpi_refresh_execute(job_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(ConnectionError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=3,
-)
+@job_task(max_retries=3)
 def kpi_snapshots_refresh_task(self, district_id: int, keys: list[str]) -> int:
     """Recompute the given KPIs for the district as of today (their data just changed); idempotent."""
     from district.models import District
