@@ -80,7 +80,8 @@ class Queue:
     columns: tuple[tuple[Any, Callable[[Any], Any]], ...]  # (label, value of a row)
     description: Any = ""  # what the queue asks of its reader
     url: Callable[[Any], str] | None = None  # the row's page (the first cell links to it)
-    more_url: Callable[[WorkspaceContext], str] | None = None  # the whole list
+    more_url: Callable[[WorkspaceContext], str] | None = None  # the page to work through all of them
+    more_label: Any = ""  # that link's text
     action: str = Action.VIEW  # the action its rows are read for (restrict(user, action))
     empty: Any = ""
     order: int = 100

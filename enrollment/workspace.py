@@ -73,7 +73,7 @@ def finding(enrollment: Enrollment) -> str:
         problems.append(_("no race/ethnicity"))
     if student.grade_level != enrollment.grade_level:
         problems.append(
-            _("grade %(student)s on the student, %(enrollment)s on the enrollment")
+            _("the student record says %(student)s, the enrollment %(enrollment)s")
             % {"student": display(student, "grade_level"), "enrollment": display(enrollment, "grade_level")}
         )
     return "; ".join(str(p) for p in problems)
@@ -102,6 +102,7 @@ workspace.register_queue(
         ),
         url=lambda a: reverse("enrollment:application_detail", args=[a.pk]),
         more_url=_list("enrollment:application_list"),
+        more_label=gettext_lazy("All applications"),
         empty=gettext_lazy("No application waits to be verified."),
         order=10,
     )
@@ -122,6 +123,7 @@ workspace.register_queue(
         ),
         url=lambda o: reverse("enrollment:offer_detail", args=[o.pk]),
         more_url=_list("enrollment:offer_list"),
+        more_label=gettext_lazy("All offers"),
         empty=gettext_lazy("No offer expires this week."),
         order=20,
     )
@@ -145,6 +147,7 @@ workspace.register_queue(
         ),
         url=lambda e: reverse("enrollment:student_detail", args=[e.student_id]),
         more_url=_list("enrollment:enrollment_list"),
+        more_label=gettext_lazy("All enrollments"),
         empty=gettext_lazy("No finding on the current roster."),
         order=30,
     )

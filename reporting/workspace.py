@@ -66,6 +66,7 @@ workspace.register_queue(
         ),
         url=lambda r: reverse("reporting:reportrun_detail", args=[r.pk]),
         more_url=lambda ctx: reverse("reporting:reportrun_list"),
+        more_label=gettext_lazy("All report runs"),
         empty=gettext_lazy("No run has a fatal finding open."),
         order=10,
     )
@@ -86,6 +87,7 @@ workspace.register_queue(
         ),
         url=lambda c: reverse("reporting:collection_detail", args=[c.pk]),
         more_url=lambda ctx: reverse("reporting:calendar"),
+        more_label=gettext_lazy("The submission calendar"),
         empty=gettext_lazy("No collection is due within 30 days."),
         order=20,
     )
