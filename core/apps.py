@@ -13,4 +13,6 @@ class CoreConfig(AppConfig):
         autodiscover_modules("pages")
         # Each app declares its student-page panels in panels.py (see core.panels).
         autodiscover_modules("panels")
+        # Each department declares its workspace (queues, actions, blocks) in workspace.py (see core.workspace).
+        autodiscover_modules("workspace")
         from .api import schema  # noqa: F401 - registers the token scheme with drf-spectacular

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from . import audit, exporting, importing, policy, services
+from . import audit, exporting, importing, policy, services, workspace
 from .choices import Action
 from .display import display
 from .forms import ImportUploadForm, form_for
@@ -344,9 +344,12 @@ class RecordImportView(PolicyMixin, View):
 
 
 def home(request):
-    """The signed-in user's start page: what their roles let them reach."""
+    """Where a signed-in user lands: their role's page (see ``workspace.landing_url``), else a start page."""
     if not request.user.is_authenticated:
         return HttpResponseRedirect(reverse("login"))
+    landing = workspace.landing_url(request.user)
+    if landing:
+        return HttpResponseRedirect(landing)
     scope = policy.scope_for(request.user)
     sections: dict[str, list] = {}
     for p in registry:
@@ -369,6 +372,20 @@ def home(request):
         "data_classes": sorted(scope.data_classes()),
     }
     return render(request, "core/home.html", context)
+
+
+def department_workspace(request, department):
+    """A department's home: its queues of what needs action, its KPI tiles and its main actions."""
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+    if getattr(request.user, "is_integration", False):
+        raise PermissionDenied(_("Integration accounts use the API only."))
+    if workspace.department(department) is None:
+        raise Http404
+    space = workspace.build(request.user, department)
+    if space is None:
+        raise PermissionDenied(_("You have no work in this department."))
+    return render(request, "core/workspace.html", {"space": space})
 
 
 def _health_details_allowed(request) -> bool:

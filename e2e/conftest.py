@@ -51,7 +51,9 @@ def sign_in(page, live_server):
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server.url}/")
+        # Each role lands on its own page ("/" sends it there): wait until the sign-in page is left.
+        page.wait_for_url(lambda url: url.startswith(live_server.url) and "/login/" not in url)
+        page.wait_for_load_state()
         return page
 
     return _sign_in

@@ -41,6 +41,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import reset_queries
+from django.utils import timezone
 
 from district.choices import NslpStatus, SchoolType
 from district.demo import _closed_dates
@@ -359,14 +360,98 @@ def build(*, options: dict, context: dict) -> str:
             window, seed=f"demo-{options['seed']}-{window.district.state_lea_id}", rng=rng, answers=n == 0
         )
         season = [a + b for a, b in zip(season, figures, strict=True)]
+    waiting = work_waiting(windows[0], rng=random.Random(f"{options['seed']}/waiting")) if windows[0] else (0, 0, 0)
     t = totals
     return (
         f"{t.students} students ({t.applicants} applicants without enrollment), {t.households} households, "
         f"{t.guardians} guardians, {t.enrollments} enrollments, {t.participations} program spells, "
         f"{t.capacities} capacity rows, {t.programs} choice programs, {t.applications} applications "
         f"with {t.choices} ranked choices; final lottery: {season[0]} offers, {season[1]} waitlist entries, "
-        f"{season[2]} offers accepted and {season[3]} declined"
+        f"{season[2]} offers accepted and {season[3]} declined; waiting in the workspace: {waiting[0]} late "
+        f"applications, {waiting[1]} offers due this week, {waiting[2]} roster findings"
     )
+
+
+LATE_APPLICATIONS = 12
+OFFERS_DUE_SOON = 8
+ROSTER_FINDINGS = 6
+
+
+def work_waiting(window: ApplicationWindow, *, rng: random.Random) -> tuple[int, int, int]:
+    """Work for the enrollment workspace's queues in the first district, so its demo opens on something to do.
+
+    A late round, open now, whose applications have come in and whose
+    priorities are not computed yet (applications to verify); a few offers of
+    the main round made earlier, whose answers are due this week; and a few
+    current students whose record disagrees with their enrollment's grade or
+    lacks a race/ethnicity (roster findings). Returns the three counts.
+    """
+    from . import choice
+
+    now = timezone.now()
+    today = timezone.localdate()
+    late = ApplicationWindow(
+        district=window.district,
+        name=f"Late applications {PLACEMENT_END_YEAR - 1}-{PLACEMENT_END_YEAR % 100:02d}",
+        school_year=window.school_year,
+        opens_at=now - datetime.timedelta(days=10),
+        closes_at=now + datetime.timedelta(days=20),
+        offer_deadline_days=window.offer_deadline_days,
+    )
+    late.full_clean()
+    late.save()
+    main_programs = list(window.programs.filter(grade_level="06").order_by("-seats", "code")[:3])
+    programs = ChoiceProgram.objects.bulk_create(
+        [
+            ChoiceProgram(
+                window=late,
+                school_id=p.school_id,
+                grade_level=p.grade_level,
+                code=f"{p.code}-LATE",
+                name=p.name,
+                seats=max(1, p.seats // 10),
+            )
+            for p in main_programs
+        ]
+    )
+    applied = Application.objects.filter(window=window).values("student_id")
+    fifth_graders = list(
+        Enrollment.objects.active_on(today)
+        .filter(school__district=window.district, grade_level="05", is_primary=True)
+        .exclude(student_id__in=applied)
+        .order_by("student_id")
+        .values_list("student_id", flat=True)
+    )
+    late_count = 0
+    for student_id in sorted(rng.sample(fifth_graders, min(LATE_APPLICATIONS, len(fifth_graders)))):
+        ranked = rng.sample(programs, rng.randint(1, len(programs))) if programs else []
+        if ranked:
+            student = Student.objects.get(pk=student_id)
+            choice.application_submit(actor=None, window=late, student=student, programs=ranked)
+            late_count += 1
+    pending = list(
+        Offer.objects.filter(run__window=window, status=c.OfferStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    soon = sorted(rng.sample(pending, min(OFFERS_DUE_SOON, len(pending))))
+    for pk in soon:
+        Offer.objects.filter(pk=pk).update(respond_by=today + datetime.timedelta(days=rng.randint(1, 6)))
+    current = list(
+        Enrollment.objects.active_on(today)
+        .filter(school__district=window.district, is_primary=True)
+        .exclude(grade_level__in=("PK", "12"))
+        .order_by("pk")
+        .values_list("student_id", "grade_level")
+    )
+    findings = rng.sample(current, min(ROSTER_FINDINGS, len(current)))
+    for i, (student_id, grade) in enumerate(findings):
+        if i % 2:  # promoted mid-year on the enrollment; the student record still holds the old grade
+            previous = c.GradeLevel.values[c.GradeLevel.values.index(grade) - 1]
+            Student.objects.filter(pk=student_id).update(grade_level=previous)
+        else:  # the family declined to answer; the state file needs a value
+            Student.objects.filter(pk=student_id).update(races="", hispanic=False, race_ethnicity="")
+    return late_count, len(soon), len(findings)
 
 
 def choice_season(window: ApplicationWindow, *, seed: str, rng: random.Random, answers: bool) -> tuple[int, ...]:

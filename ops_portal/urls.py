@@ -10,6 +10,7 @@ from core.auth import LoginView
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("workspace/<slug:department>/", core_views.department_workspace, name="workspace"),
     path("health/", core_views.health, name="health"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -21,7 +21,7 @@ def test_login_with_bad_password_is_refused(world, client):
 def test_home_shows_what_the_role_reaches(world, login):
     admin_page = login(world.district_admin).get("/").content.decode()
     assert "Role assignments" in admin_page and "API tokens" in admin_page
-    principal_page = login(world.principal_lincoln).get("/").content.decode()
+    principal_page = login(world.principal_lincoln).get("/", follow=True).content.decode()  # their school's page
     assert "Schools" in principal_page and "API tokens" not in principal_page
     stranger_page = login(world.stranger).get("/").content.decode()
     assert "no role yet" in stranger_page
