@@ -10,6 +10,16 @@ from enrollment.tests import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SERIOUS = {"serious", "critical"}
+
+
+def axe_violations(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+
+
 PHONE = {"width": 375, "height": 740}
 JUST_UNDER = {"width": 767, "height": 900}
 DESKTOP = {"width": 1280, "height": 900}
@@ -51,6 +61,7 @@ def test_the_workspace_on_a_desktop_and_a_phone(manager, page, sign_in, live_ser
     assert page.get_by_role("heading", name="Roster findings (3)").is_visible()
     assert nav_shown(page)
     assert not page.locator(".nav-toggle").is_visible()
+    assert axe_violations(page) == []
 
     for size in (JUST_UNDER, PHONE):
         page.set_viewport_size(size)
@@ -78,6 +89,7 @@ def test_the_workspace_on_a_desktop_and_a_phone(manager, page, sign_in, live_ser
     page.keyboard.press(" ")
     assert button.get_attribute("aria-expanded") == "true" and nav_shown(page)
     assert not overflows(page)
+    assert axe_violations(page) == []
 
     # A wide record table scrolls inside its box; the page itself does not scroll sideways.
     page.goto(f"{url}/enrollment/student/")
