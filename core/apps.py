@@ -15,4 +15,7 @@ class CoreConfig(AppConfig):
         autodiscover_modules("panels")
         # Each department declares its workspace (queues, actions, blocks) in workspace.py (see core.workspace).
         autodiscover_modules("workspace")
+        # Each department declares which students it serves and which field groups it reads in access.py
+        # (see core.access); the policy reads the declarations.
+        autodiscover_modules("access")
         from .api import schema  # noqa: F401 - registers the token scheme with drf-spectacular

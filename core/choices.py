@@ -50,3 +50,12 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Bulk import")
     ADMIN = "admin", _("Admin site")
     SYSTEM = "system", _("System job")
+
+
+class FieldGroup(models.TextChoices):
+    """Groups of a student's fields a department may be granted (see ``core.access``)."""
+
+    IDENTITY_SCHOOL = "identity_school", _("Identity and school")
+    CONTACT = "contact", _("Contacts")
+    ADDRESS = "address", _("Address")
+    PROGRAM_NEEDS = "program_needs", _("Program needs (such as transport needs)")

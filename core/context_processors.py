@@ -56,7 +56,10 @@ def nav_groups(user) -> list[_Group]:
 
     for link in nav_links:
         if policy.can(user, link.model, Action.VIEW):
-            group = group_for(link.model._meta.app_label, str(link.section))
+            if str(link.section) == str(ADMINISTRATION):
+                group = admin
+            else:
+                group = group_for(link.model._meta.app_label, str(link.section))
             group.add("workflows", link.label, reverse(link.url_name))
     for p in pages:
         if "list" not in p.actions or not policy.can(user, p.model, Action.VIEW):

@@ -73,6 +73,8 @@ class RestrictedFilterSet(django_filters.FilterSet):
         super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
         user = getattr(request, "user", None)
         hidden = policy.hidden_fields(user, self._meta.model)
+        # A search never matches on a field the user may not see.
+        self.searched = tuple(f for f in self.search_fields if f.split("__")[0] not in hidden)
         for name, flt in list(self.filters.items()):
             if flt.field_name.split("__")[0] in hidden:
                 del self.filters[name]
@@ -89,7 +91,7 @@ class RestrictedFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         condition = Q()
-        for field_name in self.search_fields:
+        for field_name in self.searched:
             condition |= Q(**{f"{field_name}__icontains": value})
         return queryset.filter(condition)
 

@@ -20,7 +20,13 @@ A panel says which records it reads (``reads``) and, when it is about a
 sensitive data class (meal application status), that class. The student page
 shows a panel only to a viewer who may view every model it reads and, for a
 class, administers it; everyone else never learns whether the student has
-such records. ``build(ctx)`` then reads through ``ctx.rows(model)``, which is
+such records. A panel may also read models some of its viewers may not
+(``also_reads``: guardians' contacts next to a household's address); it asks
+``ctx.may_read(model)`` and leaves that part out for the others. What a
+department may read of a student follows the policy's student-access table
+(``core.access``): records its field groups do not cover are out of
+``restrict()``, and fields of the groups it does not hold are in
+``policy.hidden_fields``. ``build(ctx)`` then reads through ``ctx.rows(model)``, which is
 ``restrict()`` and serves only the models the panel declared, and lays out
 only the fields the viewer may see (``ctx.columns`` leaves out
 ``policy.hidden_fields``). It returns the template's data, or ``None`` when
@@ -62,6 +68,8 @@ class Panel:
     template: str = "core/_panel_tables.html"
     data_class: str = ""  # the sensitive data class the panel is about, if any
     order: int = 100
+    # Models ``build`` reads only for viewers who may read them (see ``PanelContext.may_read``).
+    also_reads: tuple[type[models.Model], ...] = ()
 
     def shown_to(self, user) -> bool:
         """Whether the viewer may see this panel at all (before reading any of the student's rows)."""
@@ -87,9 +95,13 @@ class PanelContext:
 
     def rows(self, model: type[models.Model]):
         """The rows of ``model`` the viewer may see (``restrict()``); only models the panel declared."""
-        if model not in self.panel.reads:
+        if model not in self.panel.reads and model not in self.panel.also_reads:
             raise ValueError(f"Panel {self.panel.key} reads {model.__name__} without declaring it in reads.")
         return model.objects.restrict(self.user, Action.VIEW)
+
+    def may_read(self, model: type[models.Model]) -> bool:
+        """Whether the viewer may read ``model`` at all (for a model in ``also_reads``)."""
+        return policy.can(self.user, model, Action.VIEW)
 
     def hidden(self, model: type[models.Model]) -> set[str]:
         return policy.hidden_fields(self.user, model)
@@ -169,7 +181,7 @@ def register(panel: Panel) -> Panel:
         raise ValueError(f"Panel key {panel.key!r}: letters, digits and hyphens only.")
     if panel.key in _panels and _panels[panel.key] != panel:
         raise ValueError(f"Another panel is registered as {panel.key}.")
-    for model in panel.reads:
+    for model in (*panel.reads, *panel.also_reads):
         policy.rule_for(model)  # a model with no access rule cannot be read through restrict()
     _panels[panel.key] = panel
     return panel

@@ -41,6 +41,17 @@ record to a school the user does not reach. School-choice applications are at
 the schools their ranked choices name, and priorities, offers and waitlist
 places at their program's school.
 
+Which students a department serves, and which groups of their fields it
+reads (identity and school, contacts, address, program needs), each
+department declares in its app's ``access.py`` (see ``core.access``); the
+declarations make one table (``student_access_table``), which the district
+publishes on its student-access page. A department that declares no field
+group (facilities, the COO's office) reaches no student record at all; one
+that does reads, at its schools, the records its groups cover, of the
+students it serves (athletics: only in its teams' grades), with the fields
+of every other group hidden. Principals, executives, the state and the
+program roles read every group, as the rules below say.
+
 Sensitive data classes (meal eligibility, disability/IEP/504, health) are
 protected field by field: a user sees such a field only when one of their
 assignments is a program role administering that class. Everyone else,
@@ -68,7 +79,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .choices import Action, DataClass, Kind, Role
+from . import access
+from .choices import Action, DataClass, FieldGroup, Kind, Role
 
 if TYPE_CHECKING:  # pragma: no cover
     from django.db.models import Model
@@ -79,6 +91,10 @@ class Reach(Enum):
     SCHOOLS = "schools"
     OWN_DEPARTMENT = "own_department"
     OWN_DEPARTMENT_SCHOOLS = "own_department_schools"
+    # The students its department declares it serves (core.access), at its
+    # schools (all schools of the district when none is listed), and only the
+    # records its declared field groups cover.
+    DEPARTMENT_STUDENTS = "department_students"
 
 
 READ = (Action.VIEW,)
@@ -104,13 +120,14 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...], Reach]] = [
     (Kind.DEPARTMENT, WRITE, (Role.DEPT_STAFF,), Reach.OWN_DEPARTMENT_SCHOOLS),
     (Kind.DEPARTMENT, READ, (Role.EXECUTIVE, Role.STATE), Reach.DISTRICT),
     (Kind.DEPARTMENT, READ, (Role.PRINCIPAL,), Reach.SCHOOLS),
-    # Shared student records are owned (written) by enrollment, and read by
-    # every department and program that serves the student, at the student's
-    # schools.
+    # Shared student records are owned (written) by enrollment; read by
+    # principals and the programs at the student's schools, and by each other
+    # department only as far as its declaration reaches (core.access).
     (Kind.STUDENT, WRITE, (Role.DEPT_MANAGER, Role.INTEGRATION), Reach.OWN_DEPARTMENT),
     (Kind.STUDENT, WRITE, (Role.DEPT_STAFF,), Reach.OWN_DEPARTMENT_SCHOOLS),
     (Kind.STUDENT, READ, (Role.EXECUTIVE, Role.STATE), Reach.DISTRICT),
-    (Kind.STUDENT, READ, (Role.PRINCIPAL, *DEPARTMENT_ROLES, *PROGRAM_ROLES), Reach.SCHOOLS),
+    (Kind.STUDENT, READ, (Role.PRINCIPAL, *PROGRAM_ROLES), Reach.SCHOOLS),
+    (Kind.STUDENT, READ, (*DEPARTMENT_ROLES, Role.INTEGRATION), Reach.DEPARTMENT_STUDENTS),
 ]
 
 # Which program role administers which sensitive data class.
@@ -164,6 +181,11 @@ class AccessRule:
     # such rows can name. See "Rows kept for another department" below.
     department_path: str | None = None
     path_departments: Callable[[], Iterable[str]] | None = None
+    # Student records: the field groups (core.choices.FieldGroup) any of which
+    # lets a department read a row at all. None: only the owning department
+    # reads them (school-choice records). Fields of a group the department
+    # does not hold are named in the model's ``field_groups`` and hidden.
+    record_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -256,7 +278,18 @@ def _grants(scope: Scope, rule: AccessRule, action: str):
             own_department = reach in (Reach.OWN_DEPARTMENT, Reach.OWN_DEPARTMENT_SCHOOLS)
             if own_department and (assignment.department_code is None or assignment.department_code != rule.department):
                 continue
+            if reach == Reach.DEPARTMENT_STUDENTS and not _declaration_reaches(assignment, rule):
+                continue
             yield assignment, reach
+
+
+def _declaration_reaches(assignment: Assignment, rule: AccessRule) -> bool:
+    """Whether the assignment's department declares a field group that covers ``rule``'s records."""
+    declaration = access.declared(assignment.department_code)
+    if declaration is None or not any(declaration.holds(g) for g in rule.record_groups):
+        return False
+    # A department limited to some grades reaches only records that lead to a student.
+    return declaration.grades is None or rule.student_path is not None
 
 
 def can(user, model: type[Model], action: str, *, department: str | None = None) -> bool:
@@ -300,6 +333,16 @@ def _served_q(model, rule: AccessRule, assignment: Assignment) -> Q:
 
 
 def _assignment_q(model, rule: AccessRule, assignment: Assignment, reach: Reach, served: bool) -> Q:
+    q = _reach_q(model, rule, assignment, reach, served)
+    if reach == Reach.DEPARTMENT_STUDENTS:
+        grades = access.declared(assignment.department_code).grade_list()
+        if grades is not None:
+            students = _student_model(model, rule.student_path)
+            q &= students._default_manager.in_grades_q(rule.student_path, grades)
+    return q
+
+
+def _reach_q(model, rule: AccessRule, assignment: Assignment, reach: Reach, served: bool) -> Q:
     district_q = Q()
     if assignment.district_id is not None:
         district_q = Q(**{rule.district_path: assignment.district_id})
@@ -338,7 +381,9 @@ def filter_for(user, model: type[Model], action: str, *, served: bool = True) ->
     parts, seen = [], set()
     for a, reach in _grants(scope, rule, action):
         # One filter per assignment and reach; a read and a write grant of the same schools are one.
-        if reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or not a.school_ids:
+        if reach == Reach.DEPARTMENT_STUDENTS and _grade_bound(a):
+            key = (a, reach)
+        elif reach in (Reach.DISTRICT, Reach.OWN_DEPARTMENT) or not a.school_ids:
             key = (a, Reach.DISTRICT)
         elif rule.school_path is not None or rule.student_path is not None:
             key = (a, Reach.SCHOOLS)
@@ -370,6 +415,11 @@ def filter_for(user, model: type[Model], action: str, *, served: bool = True) ->
 # own-department grants on their own records, hold the same grants on these
 # rows, in their district. ``path_departments`` lists the departments rows
 # can name, so a department with no such rows gets no grant at all.
+
+
+def _grade_bound(assignment: Assignment) -> bool:
+    declaration = access.declared(assignment.department_code)
+    return declaration is not None and declaration.grades is not None
 
 
 def _department_path_grants(scope: Scope, rule: AccessRule, action: str):
@@ -439,12 +489,86 @@ def may_hold(user, instance: Model) -> bool:
 
 
 def hidden_fields(user, model: type[Model]) -> set[str]:
-    """Names of the model's sensitive fields this user may not see per record."""
+    """Names of the model's fields this user may not see per record.
+
+    A sensitive field of a class the user does not administer, and a field of
+    a group (``model.field_groups``) the user's departments do not hold.
+    """
+    hidden: set[str] = set()
     sensitive = getattr(model, "sensitive_fields", {})
-    if not sensitive:
-        return set()
-    classes = scope_for(user).data_classes()
-    return {name for name, data_class in sensitive.items() if data_class not in classes}
+    if sensitive:
+        classes = scope_for(user).data_classes()
+        hidden |= {name for name, data_class in sensitive.items() if data_class not in classes}
+    grouped = getattr(model, "field_groups", {})
+    if grouped:
+        groups = student_groups(user)
+        if groups is not None:
+            hidden |= {name for name, group in grouped.items() if group not in groups}
+    return hidden
+
+
+def hidden_reason(model: type[Model], name: str) -> str:
+    """Why a hidden field is hidden, in words: its sensitive class or its field group."""
+    sensitive = getattr(model, "sensitive_fields", {})
+    if name in sensitive:
+        return str(DataClass(sensitive[name]).label)
+    group = getattr(model, "field_groups", {}).get(name)
+    return str(FieldGroup(group).label) if group else ""
+
+
+# Roles that read every field group of the students they reach (the rules above).
+ALL_GROUP_ROLES = (Role.EXECUTIVE, Role.STATE, Role.PRINCIPAL, *PROGRAM_ROLES)
+
+
+def student_groups(user) -> set[str] | None:
+    """The field groups the user reads of the students they reach; ``None`` for every group.
+
+    Principals, executives, the state and the program roles read every
+    group; a department's people the groups their department declares
+    (``core.access``). One assignment granting every group is enough: what a
+    field shows is decided per model, not per row, as for the sensitive classes.
+    """
+    scope = scope_for(user)
+    if scope.is_superuser:
+        return None
+    groups: set[str] = set()
+    for a in scope.assignments:
+        if a.role in ALL_GROUP_ROLES:
+            return None
+        if a.role in DEPARTMENT_BOUND_ROLES:
+            declaration = access.declared(a.department_code)
+            if declaration is not None:
+                groups |= set(declaration.groups)
+    return groups
+
+
+@dataclass(frozen=True)
+class StudentAccessRow:
+    """One department's line of the student-access table."""
+
+    department: str
+    groups: tuple[str, ...]
+    grades: list[str] | None
+    data_classes: tuple[str, ...]
+    purpose: object
+    declared: bool  # False: no app declares it, so it serves no student
+
+    @property
+    def serves_students(self) -> bool:
+        return bool(self.groups)
+
+
+def student_access_table(departments: Iterable[str]) -> list[StudentAccessRow]:
+    """The declarations as one table, a row for each of ``departments`` (declared or not)."""
+    rows = []
+    for code in departments:
+        d = access.declared(code)
+        if d is None:
+            rows.append(StudentAccessRow(code, (), None, (), "", False))
+        else:
+            groups = tuple(g for g in FieldGroup.values if d.holds(g))
+            rows.append(StudentAccessRow(code, groups, d.grade_list(), d.data_classes, d.purpose, True))
+    return rows
 
 
 def assignment_problems(role: str, district_id, department_code, school_ids) -> dict[str, str]:

@@ -93,7 +93,10 @@ class RecordListView(PolicyMixin, View):
                 queryset = queryset.none()
             else:
                 queryset = filterset.qs
+        hidden = policy.hidden_fields(user, self.pages.model)
         sort = _sort_key(self.pages, request.GET.get("sort", "")) if request.GET.get("sort") else None
+        if sort and sort.lstrip("-") in hidden:  # an order would tell what the column hides
+            sort = None
         if sort:
             queryset = queryset.order_by(sort, "pk")
         fmt = request.GET.get("export")
@@ -102,7 +105,6 @@ class RecordListView(PolicyMixin, View):
                 raise Http404
             return exporting.export_response(self.pages, user, queryset, fmt)
         page = Paginator(queryset, settings.OPS_PAGE_SIZE).get_page(request.GET.get("page"))
-        hidden = policy.hidden_fields(user, self.pages.model)
         columns = []
         for name in self.pages.list_columns:
             try:
@@ -110,7 +112,8 @@ class RecordListView(PolicyMixin, View):
             except Exception:  # noqa: BLE001 - a property: its getter may carry a label
                 attr = getattr(self.pages.model, name, None)
                 label = getattr(getattr(attr, "fget", attr), "short_description", name.replace("_", " "))
-            columns.append({"name": name, "label": label, "sortable": _sort_key(self.pages, name) is not None})
+            sortable = _sort_key(self.pages, name) is not None and name not in hidden
+            columns.append({"name": name, "label": label, "sortable": sortable})
         rows = [{"obj": obj, "cells": cells(self.pages, obj, hidden)} for obj in page.object_list]
         query = request.GET.copy()
         query.pop("page", None)
@@ -137,7 +140,7 @@ class RecordDetailView(PolicyMixin, View):
             if f.primary_key or f.name in ("key_hash",) or f.name in self.pages.detail_exclude:
                 continue
             if f.name in hidden:
-                value = _("hidden (%(cls)s)") % {"cls": self.pages.model.sensitive_fields[f.name]}
+                value = _("hidden (%(cls)s)") % {"cls": policy.hidden_reason(self.pages.model, f.name)}
             else:
                 value = self.field_value(obj, f)
             fields.append((f.verbose_name, value))

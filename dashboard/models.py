@@ -11,6 +11,7 @@ from core import policy
 from core.choices import Kind
 from core.models import RestrictedQuerySet, TrackedModel
 
+from . import registry
 from .choices import Direction, JobStatus, Scope
 
 DEPARTMENT = "reporting"
@@ -92,6 +93,8 @@ class KpiSnapshot(models.Model):
     """
 
     kpi_key = models.CharField(_("KPI"), max_length=60)
+    # The KPI's department, copied from its definition when the row is written.
+    department = models.CharField(_("department"), max_length=16, blank=True)
     version = models.PositiveSmallIntegerField(_("definition version"))
     district = models.ForeignKey(
         "district.District", verbose_name=_("district"), on_delete=models.CASCADE, related_name="kpi_snapshots"
@@ -117,9 +120,15 @@ class KpiSnapshot(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     # Read by executives and the state role everywhere, by principals for their
-    # own schools' rows only (district and group rows name no school).
+    # own schools' rows only (district and group rows name no school), and by
+    # each department's managers for the KPIs of their own department.
     access = policy.AccessRule(
-        kind=Kind.DEPARTMENT, district_path="district", school_path="school", department=DEPARTMENT
+        kind=Kind.DEPARTMENT,
+        district_path="district",
+        school_path="school",
+        department=DEPARTMENT,
+        department_path="department",
+        path_departments=registry.departments,
     )
 
     class Meta:

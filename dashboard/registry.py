@@ -131,6 +131,11 @@ def kpis_changed(*, district_id: int, keys) -> None:
         transaction.on_commit(lambda: kpi_snapshots_refresh_enqueue(district_id, wanted))
 
 
+def departments() -> set[str]:
+    """The departments whose KPIs are registered (those whose managers read their snapshots)."""
+    return {k.department for k in _kpis.values()}
+
+
 def get(key: str) -> Kpi | None:
     return _kpis.get(key)
 

@@ -64,6 +64,7 @@ def _rows_for(kpi: registry.Kpi, result: registry.KpiResult, *, district, as_of,
     def row(scope, figure, hidden, school_id=None, dimension="", group=""):
         return KpiSnapshot(
             kpi_key=kpi.key,
+            department=kpi.department,
             version=kpi.version,
             district=district,
             scope=scope,

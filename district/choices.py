@@ -22,6 +22,7 @@ class DepartmentCode(models.TextChoices):
     ATHLETICS = "athletics", _("Athletics")
     COMMUNICATIONS = "communications", _("Communications and Marketing")
     REPORTING = "reporting", _("Reporting and Accountability")
+    OPERATIONS = "operations", _("Operations (the COO's office)")
 
 
 # EDFacts grade level codes, in order.

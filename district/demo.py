@@ -98,6 +98,7 @@ DEPT_SHORT = {
     DepartmentCode.ATHLETICS: "athletics",
     DepartmentCode.COMMUNICATIONS: "communications",
     DepartmentCode.REPORTING: "reporting",
+    DepartmentCode.OPERATIONS: "operations",
 }
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import policy
-from core.choices import DataClass, Kind
+from core.choices import DataClass, FieldGroup, Kind
 from core.fields import check_coordinates, latitude_field, longitude_field
 from core.models import TrackedModel
 
@@ -48,8 +48,18 @@ class Household(TrackedModel):
         student_path="students",
         department=DEPARTMENT,
         multi_valued=True,
+        record_groups=(FieldGroup.CONTACT, FieldGroup.ADDRESS),
     )
     student_level = True
+    # Where the household lives, and how to reach it; its name goes with either.
+    field_groups = {
+        "street": FieldGroup.ADDRESS,
+        "town": FieldGroup.ADDRESS,
+        "zip_code": FieldGroup.ADDRESS,
+        "phone": FieldGroup.CONTACT,
+        "email": FieldGroup.CONTACT,
+        "preferred_language": FieldGroup.CONTACT,
+    }
 
     class Meta:
         ordering = ["name", "id"]
@@ -80,6 +90,7 @@ class Guardian(TrackedModel):
         student_path="household__students",
         department=DEPARTMENT,
         multi_valued=True,
+        record_groups=(FieldGroup.CONTACT,),
     )
     student_level = True
 
@@ -140,8 +151,21 @@ class Student(TrackedModel):
     longitude = longitude_field()
 
     objects = StudentQuerySet.as_manager()
-    access = policy.AccessRule(kind=Kind.STUDENT, district_path="district", student_path="pk", department=DEPARTMENT)
+    access = policy.AccessRule(
+        kind=Kind.STUDENT,
+        district_path="district",
+        student_path="pk",
+        department=DEPARTMENT,
+        record_groups=(FieldGroup.IDENTITY_SCHOOL,),
+    )
     student_level = True
+    # The rest is identity and school.
+    field_groups = {
+        "street": FieldGroup.ADDRESS,
+        "resident_town": FieldGroup.ADDRESS,
+        "latitude": FieldGroup.ADDRESS,
+        "longitude": FieldGroup.ADDRESS,
+    }
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]
@@ -226,7 +250,11 @@ class StudentExternalId(TrackedModel):
     )
 
     access = policy.AccessRule(
-        kind=Kind.STUDENT, district_path="student__district", student_path="student", department=DEPARTMENT
+        kind=Kind.STUDENT,
+        district_path="student__district",
+        student_path="student",
+        department=DEPARTMENT,
+        record_groups=(FieldGroup.IDENTITY_SCHOOL,),
     )
     student_level = True
 
@@ -276,6 +304,7 @@ class ProgramParticipation(TrackedModel):
         student_path="student",
         department=DEPARTMENT,
         row_class_field="data_class",
+        record_groups=(FieldGroup.PROGRAM_NEEDS,),
     )
     student_level = True
 
@@ -354,6 +383,7 @@ class Enrollment(TrackedModel):
         school_path="school",
         student_path="student",
         department=DEPARTMENT,
+        record_groups=(FieldGroup.IDENTITY_SCHOOL,),
     )
     student_level = True
 

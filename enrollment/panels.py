@@ -47,15 +47,18 @@ def household(ctx: PanelContext) -> dict:
     if home is None:
         return {"household": None}
     fields = ctx.columns(m.Household, ["name", "street", "town", "zip_code", "phone", "email", "preferred_language"])
-    guardians = ctx.table(
-        m.Guardian,
-        ["last_name", "first_name", "relationship", "phone", "email", "preferred_language", "is_primary_contact"],
-        ctx.rows(m.Guardian).filter(household_id=home.pk),
-        _("Guardians and how to reach them"),
-        url=_url("guardian_detail"),
-        empty=_("No guardians on record."),
-        caption_shown=True,
-    )
+    tables = []
+    if ctx.may_read(m.Guardian):  # contacts: not every department that reads the household holds them
+        guardians = ctx.table(
+            m.Guardian,
+            ["last_name", "first_name", "relationship", "phone", "email", "preferred_language", "is_primary_contact"],
+            ctx.rows(m.Guardian).filter(household_id=home.pk),
+            _("Guardians and how to reach them"),
+            url=_url("guardian_detail"),
+            empty=_("No guardians on record."),
+            caption_shown=True,
+        )
+        tables.append(guardians)
     siblings = ctx.table(
         m.Student,
         ["legal_last_name", "legal_first_name", "grade_level"],
@@ -69,7 +72,7 @@ def household(ctx: PanelContext) -> dict:
         "household": home,
         "url": reverse("enrollment:household_detail", args=[home.pk]),
         "fields": [(f.label, value) for f, value in zip(fields, ctx.values(home, fields), strict=True)],
-        "tables": [guardians, siblings],
+        "tables": [*tables, siblings],
     }
 
 
@@ -186,7 +189,8 @@ register(
         department=DEPARTMENT,
         section=SECTION,
         title=gettext_lazy("Household and guardians"),
-        reads=(m.Household, m.Guardian, m.Student),
+        reads=(m.Household, m.Student),
+        also_reads=(m.Guardian,),
         template="enrollment/panels/household.html",
         build=household,
         order=20,

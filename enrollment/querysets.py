@@ -53,6 +53,12 @@ class StudentQuerySet(RestrictedQuerySet):
         ).values("application__student_id")
         return Q(**{f"{path}__in": enrolled}) | Q(**{f"{path}__in": placed})
 
+    @staticmethod
+    def in_grades_q(path: str, grades) -> Q:
+        """Records whose student (at ``path``; ``"pk"`` for a student) is now in one of ``grades``."""
+        prefix = "" if path == "pk" else f"{path}__"
+        return Q(**{f"{prefix}grade_level__in": sorted(grades)})
+
     def served_at(self, school_ids, *, since: datetime.date):
         """Students one of ``school_ids`` serves (see ``served_q``)."""
         return self.filter(self.served_q("pk", school_ids, since=since))

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "core",
     "district",
     "enrollment",
+    "transportation",
     "reporting",
     "dashboard",
 ]
@@ -333,3 +334,5 @@ LOGGING = {
     # django-axes logs each failed sign-in as a warning; its start-up and bookkeeping notes are left out.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# Grades athletics serves (its teams' grades): its people reach students in these grades only.
+OPS_ATHLETICS_GRADES = env.list("OPS_ATHLETICS_GRADES", default=["06", "07", "08", "09", "10", "11", "12"])
