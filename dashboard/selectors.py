@@ -105,6 +105,11 @@ def can_read(user) -> bool:
     return not getattr(user, "is_integration", False) and policy.can(user, KpiSnapshot, Action.VIEW)
 
 
+def reads_kpi(user, kpi: registry.Kpi) -> bool:
+    """Whether the user may read some snapshots of ``kpi`` (a department's managers: their department's)."""
+    return policy.can(user, KpiSnapshot, Action.VIEW, department=kpi.department)
+
+
 def reads_district_scope(user) -> bool:
     """Whether the user sees district-wide figures (executives, the state, the reporting department)."""
     scope = policy.scope_for(user)
@@ -165,7 +170,8 @@ def district_overview(user, district: District, on: datetime.date, department: s
     """The COO view: each priority with its KPI tiles (value, target, status, sparkline) as of ``on``."""
     as_of = latest_date(user, district, on)
     year = school_year_on(district, as_of or on)
-    groups = registry.by_priority(department)
+    # A department's managers see their own department's KPIs, not tiles of others' left empty.
+    groups = [(p, [k for k in ks if reads_kpi(user, k)]) for p, ks in registry.by_priority(department)]
     kpis = [k for _p, ks in groups for k in ks]
     rows = []
     if as_of is not None and kpis:

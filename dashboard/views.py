@@ -169,6 +169,8 @@ def kpi_page(request, key):
     kpi = _kpi(key)
     if not selectors.reads_district_scope(user):
         raise PermissionDenied(_("District-wide figures are for executives and the state role."))
+    if not selectors.reads_kpi(user, kpi):
+        raise PermissionDenied(_("A department's managers read their own department's KPIs."))
     districts = list(selectors.dashboard_districts(user))
     district = _district(request, districts)
     form = OverviewForm(request.GET or None, districts=selectors.dashboard_districts(user))
