@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import policy
@@ -153,7 +155,17 @@ class ReportRun(TrackedModel):
         indexes = [models.Index(fields=["report_key", "fingerprint", "status"], name="reportrun_reuse_idx")]
 
     def __str__(self) -> str:
-        return f"{self.title} · {self.queued_at:%Y-%m-%d %H:%M}" if self.queued_at else self.title
+        if not self.queued_at:
+            return self.display_title
+        queued = formats.date_format(timezone.localtime(self.queued_at), "SHORT_DATETIME_FORMAT")
+        return f"{self.display_title} · {queued}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language: stored as the registry's English title, its catalogue key."""
+        return gettext(self.title) if self.title else ""
+
+    display_title.fget.short_description = _("title")
 
     @property
     def fatal_count(self) -> int:
