@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py catalogue --check
 	$(PY) manage.py check
 
 migrate: $(STAMP)

@@ -8,7 +8,6 @@ wrong zone is three hours off.
 import csv
 import datetime
 import io
-from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
@@ -17,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from core import catalogue
 from core.middleware import user_time_zone
 from core.models import AuditEntry
 from district.models import District
@@ -26,90 +24,6 @@ pytestmark = pytest.mark.django_db
 
 PACIFIC = "America/Los_Angeles"
 UTC = datetime.UTC
-
-
-class _NavText(HTMLParser):
-    """The texts inside the page's <nav> elements, in order."""
-
-    def __init__(self):
-        super().__init__()
-        self.depth = 0
-        self.texts: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "nav":
-            self.depth += 1
-
-    def handle_endtag(self, tag):
-        if tag == "nav" and self.depth:
-            self.depth -= 1
-
-    def handle_data(self, data):
-        text = " ".join(data.split())
-        if self.depth and text:
-            self.texts.append(text)
-
-
-def nav_texts(response) -> list[str]:
-    assert response.status_code == 200, response
-    parser = _NavText()
-    parser.feed(response.content.decode())
-    return parser.texts
-
-
-@pytest.fixture(scope="module")
-def same_in_both():
-    """Strings whose Spanish is the English (KPI, API, ...): not leftovers when they stay."""
-    return {e.msgid.lower() for e in catalogue.parse(catalogue.catalogue_path("es")) if e.msgstr == [e.msgid]}
-
-
-def english_leftovers(english: list[str], spanish: list[str], allowed: set[str]) -> list[str]:
-    assert len(english) == len(spanish), (english, spanish)
-    return [
-        en for en, es in zip(english, spanish, strict=True) if en.lower() == es.lower() and en.lower() not in allowed
-    ]
-
-
-def data_names(world) -> set[str]:
-    """Names from the data, and the test settings' sample app (not the project's, and untranslated)."""
-    from django.apps import apps
-
-    sample = apps.get_app_config("sample")
-    names = {str(x) for x in (world.district, world.other_district, world.lincoln, world.washington)}
-    names |= {sample.verbose_name, "Sample", *(str(m._meta.verbose_name_plural) for m in sample.get_models())}
-    return {n.lower() for n in names}
-
-
-KEY_PAGES = [
-    ("coo", "/"),
-    ("coo", "/dashboard/"),
-    ("coo", "/reporting/"),
-    ("coo", "/district/school/"),
-    ("district_admin", "/"),
-    ("district_admin", "/district/department/"),
-    ("district_admin", "/core/auditentry/"),
-]
-
-
-@pytest.mark.parametrize(("persona", "url"), KEY_PAGES)
-def test_key_pages_in_spanish_by_browser_language(world, client, same_in_both, persona, url):
-    client.force_login(getattr(world, persona))
-    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
-    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es")
-    assert '<html lang="es">' in spanish.content.decode()
-    assert spanish["Content-Language"] == "es"
-    leftovers = english_leftovers(nav_texts(english), nav_texts(spanish), same_in_both | data_names(world))
-    assert not leftovers, f"English left in the navigation of {url}: {leftovers}"
-
-
-def test_navigation_in_spanish_by_the_language_switch(world, client, same_in_both):
-    client.force_login(world.coo)
-    english = nav_texts(client.get("/"))
-    response = client.post("/i18n/setlang/", {"language": "es", "next": "/"})
-    assert response.status_code == 302 and client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
-    spanish = nav_texts(client.get("/", HTTP_ACCEPT_LANGUAGE="en"))
-    assert "Inicio" in spanish and "Home" in english
-    assert not english_leftovers(english, spanish, same_in_both | data_names(world))
 
 
 def test_department_and_report_names_in_spanish(world, client):
@@ -133,15 +47,16 @@ def pacific(world):
     return world
 
 
-def entry(world, when: datetime.datetime, name="School profile changed") -> AuditEntry:
+def entry(world, when: datetime.datetime, name="School profile changed", district=None) -> AuditEntry:
+    district = district or world.district
     return AuditEntry.objects.create(
         timestamp=when,
         actor_name="Dana Admin",
         change=AuditEntry.Change.UPDATE,
         content_type=ContentType.objects.get_for_model(District),
-        object_id=str(world.district.pk),
+        object_id=str(district.pk),
         object_repr=name,
-        district_key=world.district.pk,
+        district_key=district.pk,
     )
 
 
@@ -197,6 +112,30 @@ def test_a_time_on_a_page_is_in_the_districts_zone_in_the_readers_format(pacific
     client.force_login(pacific.other_admin)  # a district on the server's zone
     client.get("/core/auditentry/")  # the zone of one request is not left for the next
     assert timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+
+def test_the_same_instant_reads_differently_in_a_pacific_and_an_eastern_district(pacific, client):
+    eastern = pacific.other_district
+    eastern.time_zone = "America/New_York"
+    eastern.save(update_fields=["time_zone"])
+    instant = datetime.datetime(2026, 11, 2, 17, 5, tzinfo=UTC)  # after both switched back to standard time
+    entry(pacific, instant, "west")
+    entry(pacific, instant, "east", district=eastern)
+    client.force_login(pacific.district_admin)
+    west = client.get("/core/auditentry/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.force_login(pacific.other_admin)
+    east = client.get("/core/auditentry/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nov. 2, 2026, 9:05 a.m." in west and "12:05 p.m." not in west
+    assert "Nov. 2, 2026, 12:05 p.m." in east and "9:05 a.m." not in east
+    west_csv = client_csv(client, pacific.district_admin)
+    east_csv = client_csv(client, pacific.other_admin)
+    assert "2026-11-02T09:05:00-08:00" in west_csv and f"({PACIFIC})" in west_csv
+    assert "2026-11-02T12:05:00-05:00" in east_csv and "(America/New_York)" in east_csv
+
+
+def client_csv(client, user) -> str:
+    client.force_login(user)
+    return b"".join(client.get("/core/auditentry/?export=csv").streaming_content).decode()
 
 
 def test_a_datetime_filter_bound_is_read_in_the_districts_zone(pacific, client):
