@@ -22,10 +22,16 @@ class DistrictForm(RecordForm):
         if "time_zone" in self.fields:
             zones = sorted(time_zone_names() | {self.instance.time_zone} - {""})
             self.fields["time_zone"].widget = forms.Select(choices=[(z, z.replace("_", " ")) for z in zones])
-            self.fields["time_zone"].required = False  # left out (an older form or script): unchanged
+            # A submission that leaves the zone out altogether (an older form, a script) keeps it unchanged;
+            # one that sends it blank (an import's empty cell) is refused like any required value.
+            self._zone_left_out = self.is_bound and self.add_prefix("time_zone") not in self.data
+            if self._zone_left_out:
+                self.fields["time_zone"].required = False
 
     def clean_time_zone(self):
-        return self.cleaned_data.get("time_zone") or self.instance.time_zone or default_time_zone()
+        if self._zone_left_out:
+            return self.instance.time_zone or default_time_zone()
+        return self.cleaned_data.get("time_zone")
 
 
 class RoleAssignmentForm(RecordForm):

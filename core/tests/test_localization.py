@@ -174,3 +174,33 @@ def test_date_pickers_keep_iso_dates_in_spanish(world, client):
     client.force_login(world.district_admin)
     page = client.get(f"/district/schoolyear/{world.year.pk}/edit/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert f'type="date" name="start_date" value="{world.year.start_date.isoformat()}"' in page
+
+
+def _import(client, text: str):
+    upload = io.BytesIO(text.encode())
+    upload.name = "districts.csv"
+    return client.post("/district/district/import/", {"file": upload})
+
+
+def test_a_district_import_reads_the_zone_when_given_and_keeps_it_when_the_column_is_left_out(world, client):
+    client.force_login(world.district_admin)
+    key = world.district.state_lea_id
+    response = _import(client, f"state_lea_id,name,time_zone\n{key},Capitol City Public Schools,America/Chicago\n")
+    assert response.status_code == 200 and response.context["plan"].ok
+    assert client.post("/district/district/import/", {"token": response.context["token"]}).status_code == 302
+    world.district.refresh_from_db()
+    assert world.district.time_zone == "America/Chicago"
+    response = _import(client, f"state_lea_id,name\n{key},Capitol City Schools\n")  # no zone column: unchanged
+    assert client.post("/district/district/import/", {"token": response.context["token"]}).status_code == 302
+    world.district.refresh_from_db()
+    assert (world.district.name, world.district.time_zone) == ("Capitol City Schools", "America/Chicago")
+
+
+@pytest.mark.parametrize("cell", ["", "Mars/Olympus_Mons", "america/chicago", "x" * 80])
+def test_a_district_import_refuses_a_blank_or_unknown_zone_on_its_line(world, client, cell):
+    client.force_login(world.district_admin)
+    response = _import(client, f"state_lea_id,name,time_zone\n{world.district.state_lea_id},Capitol City,{cell}\n")
+    assert response.status_code == 400
+    assert [(p.line, p.column) for p in response.context["plan"].problems] == [(2, "time_zone")]
+    world.district.refresh_from_db()
+    assert (world.district.name, world.district.time_zone) == ("Capitol City Public Schools", settings.TIME_ZONE)
