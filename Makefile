@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py catalogue --check
 	$(PY) manage.py check
 
 migrate: $(STAMP)
@@ -51,9 +52,10 @@ beat: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(SUITE) $(ARGS)
 
+## make messages: extract new strings into locale/es/LC_MESSAGES/django.po, compile it, list what to translate
+## (what is extracted and what is left out: core/catalogue.py; `manage.py catalogue --check` only checks)
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --ignore="core/tests/*" --ignore=bench --ignore=transportation --ignore="enrollment/lottery/*" --ignore="reporting/edfacts/*"
-	$(PY) manage.py compilemessages -l es --ignore=.venv
+	$(PY) manage.py catalogue
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

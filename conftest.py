@@ -76,6 +76,23 @@ def _clean_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language_and_time_zone():
+    """Each test starts and ends in the default language and the server's time zone.
+
+    ``LocaleMiddleware`` leaves a request's language active in the thread, and
+    a test may activate a language or zone by hand; neither may reach the next
+    test, whatever order the tests run in.
+    """
+    from django.utils import timezone, translation
+
+    translation.deactivate()
+    timezone.deactivate()
+    yield
+    translation.deactivate()
+    timezone.deactivate()
+
+
 @pytest.fixture
 def world(db):
     """Two districts, four schools, the departments, and every persona."""

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -36,10 +37,11 @@ class Kind(models.TextChoices):
 
 
 class Action(models.TextChoices):
-    VIEW = "view", _("view")
-    ADD = "add", _("add")
-    CHANGE = "change", _("change")
-    DELETE = "delete", _("delete")
+    # Verbs, as messages use them ("You may not %(action)s ..."); "change" is a noun elsewhere.
+    VIEW = "view", pgettext_lazy("action", "view")
+    ADD = "add", pgettext_lazy("action", "add")
+    CHANGE = "change", pgettext_lazy("action", "change")
+    DELETE = "delete", pgettext_lazy("action", "delete")
 
 
 class Source(models.TextChoices):

@@ -10,6 +10,11 @@ date-and-time filter to times within years 1 to 9999 in UTC, so a value such
 as ``?school=99999999999999999999``, ``?student=1.5`` or
 ``?since=9999-12-31T23:59:59-12:00`` is an invalid filter (400 in the API, an
 empty list on a page) rather than a database error.
+
+Date and date-and-time filters use the browser's pickers (ISO values in every
+language) and are read in the request's time zone, the district's: a date
+filter on a date-and-time column (``queued_at__date``) takes the district's
+calendar day, and a date-and-time bound is the district's wall-clock time.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from django_filters import fields as filter_fields
 from django_filters.utils import get_model_field
 
 from . import policy
-from .forms import IdChoicesMixin, integer_range, representable_in_utc
+from .forms import DateInput, DateTimeInput, IdChoicesMixin, integer_range, representable_in_utc
 
 
 class IdModelChoiceField(IdChoicesMixin, filter_fields.ModelChoiceField):
@@ -41,6 +46,9 @@ def _bound_filter(model, flt) -> None:
         flt.field_class = IdModelChoiceField
     elif isinstance(flt, django_filters.DateTimeFilter):
         flt.extra["validators"] = [*flt.extra.get("validators", ()), representable_in_utc]
+        flt.extra.setdefault("widget", DateTimeInput)
+    elif isinstance(flt, django_filters.DateFilter):
+        flt.extra.setdefault("widget", DateInput)
     elif isinstance(flt, django_filters.NumberFilter) and not isinstance(flt, django_filters.filters.BaseCSVFilter):
         bounds = integer_range(get_model_field(model, flt.field_name))
         if bounds is not None:

@@ -85,6 +85,29 @@ class IdModelMultipleChoiceField(IdChoicesMixin, forms.ModelMultipleChoiceField)
     pass
 
 
+ISO_DATE = "%Y-%m-%d"
+ISO_DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. Its value is ISO 8601 in every language (the picker shows it the
+    viewer's way); a page language's own format (01/10/2026) would leave it empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format or ISO_DATE)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker, in the request's (the district's) time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format or ISO_DATETIME_LOCAL)
+
+
 class RecordForm(forms.ModelForm):
     """Base form: limits related choices to the user's scope, carries the version, and keeps dates and times
     within what the database stores."""
@@ -106,6 +129,7 @@ class RecordForm(forms.ModelForm):
                 form_field.widget, forms.HiddenInput
             ):
                 form_field.widget.input_type = "date"
+                form_field.widget.format = ISO_DATE
 
     def _post_clean(self):
         """Refuse a record of a sensitive class the user may not hold before the model's own checks.

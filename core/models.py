@@ -179,6 +179,7 @@ class AuditEntry(ImmutableModel):
     content_type = models.ForeignKey(
         "contenttypes.ContentType",
         on_delete=models.PROTECT,
+        verbose_name=_("record type"),
         related_name="+",
         db_constraint=False,
         db_index=False,
@@ -269,7 +270,7 @@ class ApiToken(TrackedModel):
     )
     name = models.CharField(_("name"), max_length=100, help_text=_("What the integration is, e.g. SIS nightly sync."))
     prefix = models.CharField(_("key prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
     scopes = models.JSONField(_("scopes"), default=list)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import audit, services
 from .choices import Action
 from .filtersets import ApiTokenFilterSet, AuditEntryFilterSet, DisclosureFilterSet, UserFilterSet
-from .forms import RecordForm
+from .forms import DateTimeInput, RecordForm
 from .models import ApiToken, AuditEntry, Disclosure, ExternalIdentity, User
 from .registry import READ_ONLY, Pages, pages
 from .views import PolicyMixin, RecordDetailView, RecordEditView
@@ -52,7 +52,7 @@ class ApiTokenForm(RecordForm):
     expires_at = forms.DateTimeField(
         label=gettext_lazy("expires"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=DateTimeInput,
     )
 
     class Meta:

@@ -196,6 +196,8 @@ class Assignment:
     school_ids: frozenset[int] = frozenset()
     # The district's closing grace period, read with the assignment.
     access_grace_days: int = DEFAULT_ACCESS_GRACE_DAYS
+    # The district's time zone (an IANA name), read with the assignment; blank for the state role.
+    time_zone: str = ""
 
 
 @dataclass

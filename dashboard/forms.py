@@ -2,14 +2,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from district.choices import DepartmentCode
 from district.models import District, SchoolYear
 
 PACKET_FORMATS = [("pdf", _("PDF (with charts)")), ("xlsx", _("Spreadsheet (XLSX)"))]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class OverviewForm(forms.Form):

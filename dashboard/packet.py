@@ -20,14 +20,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from core.spreadsheets import xlsx_append
+from district.choices import DepartmentCode
 
 from . import charts, selectors
 from .choices import YES_NO, Dimension, Priority, Scope, priority_without_kpis
 from .models import KpiSnapshot
+
+
+def department_name(code: str) -> str:
+    """A department's name in the reader's language (its code when no longer known)."""
+    return str(DepartmentCode(code).label) if code in DepartmentCode.values else code
 
 
 @dataclass
@@ -104,7 +110,7 @@ def xlsx(packet: Packet) -> bytes:
         _("Target"),
         _("Status"),
         _("As of"),
-        _("Computed"),
+        _("Computed (%(zone)s)") % {"zone": timezone.get_current_timezone_name()},
         _("Definition version"),
     ]
     xlsx_append(ws, header)
@@ -119,7 +125,7 @@ def xlsx(packet: Packet) -> bytes:
                 [
                     str(Priority(priority).label),
                     str(t.kpi.name),
-                    t.kpi.department,
+                    department_name(t.kpi.department),
                     _num(t.value),
                     str(t.kpi.unit),
                     t.target_value,
@@ -303,7 +309,7 @@ def pdf(packet: Packet) -> bytes:
     doc.set_font(FAMILY, "B", 18)
     doc.multi_cell(0, 9, _("Operations dashboard: board packet"), new_x="LMARGIN", new_y="NEXT")
     doc.set_font(FAMILY, "", 12)
-    as_of = o.as_of.isoformat() if o.as_of else _("no snapshots yet")
+    as_of = formats.date_format(o.as_of) if o.as_of else _("no snapshots yet")
     doc.multi_cell(0, 7, f"{o.district} · {_('as of')} {as_of}", new_x="LMARGIN", new_y="NEXT")
     doc.ln(4)
     width = doc.epw
@@ -318,7 +324,8 @@ def pdf(packet: Packet) -> bytes:
         doc.set_font(FAMILY, "", 9)
         with doc.table(col_widths=(62, 22, 22, 35, 54), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT")) as table:
             head = table.row()
-            for title in (_("KPI"), _("Value"), _("Target"), _("Status"), _("As of / computed")):
+            computed_head = _("As of / computed (%(zone)s)") % {"zone": timezone.get_current_timezone_name()}
+            for title in (_("KPI"), _("Value"), _("Target"), _("Status"), computed_head):
                 head.cell(title)
             for t in tiles:
                 row = table.row()
@@ -326,8 +333,13 @@ def pdf(packet: Packet) -> bytes:
                 row.cell(_("withheld") if t.suppressed else charts.fmt(t.value, t.kpi.unit))
                 row.cell(charts.fmt(t.target_value, t.kpi.unit) if t.target else "-")
                 row.cell(t.status_label)
-                computed = timezone.localtime(t.computed_at).strftime("%Y-%m-%d %H:%M") if t.computed_at else "-"
-                row.cell(f"{t.as_of or '-'} / {computed}")
+                computed = (
+                    formats.date_format(timezone.localtime(t.computed_at), "SHORT_DATETIME_FORMAT")
+                    if t.computed_at
+                    else "-"
+                )
+                as_of = formats.date_format(t.as_of, "SHORT_DATE_FORMAT") if t.as_of else "-"
+                row.cell(f"{as_of} / {computed}")
         doc.ln(3)
     for priority, tiles in o.priorities:
         for t in tiles:

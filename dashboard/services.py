@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import audit, policy
@@ -133,7 +133,9 @@ def kpi_snapshots_compute(
     now = timezone.now()
     for n, kpi in enumerate(kpis, start=1):
         try:
-            result = kpi.compute(ctx)
+            # Notes are stored in English whoever asked for the refresh; pages translate them.
+            with translation.override(None):
+                result = kpi.compute(ctx)
         except Exception as exc:
             log.exception("KPI %s failed for district %s on %s", kpi.key, district.pk, as_of)
             result = registry.KpiResult(notes=[_("Could not be computed: %(error)s") % {"error": exc}])

@@ -215,6 +215,7 @@ def _kpi_context(user, kpi, district, on):
         "detail": detail,
         "tile": detail.tile,
         "priority_label": Priority(kpi.priority).label,
+        "department_label": packet.department_name(kpi.department),
         "trend_chart": charts.trend_chart(
             detail.trend,
             title=_("%(kpi)s over time") % {"kpi": kpi.name},
@@ -233,7 +234,8 @@ def _kpi_context(user, kpi, district, on):
         if bars
         else None,
         "groups": _group_rows(detail.groups),
-        "notes": [n for n in (detail.tile.note or "").split("\n") if n],
+        # Notes are stored in English when computed; those without figures in them read in the viewer's language.
+        "notes": [_(n) for n in (detail.tile.note or "").split("\n") if n],
         "small_cell": registry_small_cell(),
     }
 

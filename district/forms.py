@@ -7,7 +7,31 @@ from core import policy
 from core.forms import RecordForm
 
 from .choices import GRADE_CODES
-from .models import RoleAssignment, SchoolProfile
+from .models import District, RoleAssignment, SchoolProfile, default_time_zone, time_zone_names
+
+
+class DistrictForm(RecordForm):
+    """A district's settings; its time zone is picked from the zones the server knows."""
+
+    class Meta:
+        model = District
+        fields = ["name", "state_lea_id", "nces_id", "state", "fips_code", "access_grace_days", "time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "time_zone" in self.fields:
+            zones = sorted(time_zone_names() | {self.instance.time_zone} - {""})
+            self.fields["time_zone"].widget = forms.Select(choices=[(z, z.replace("_", " ")) for z in zones])
+            # A submission that leaves the zone out altogether (an older form, a script) keeps it unchanged;
+            # one that sends it blank (an import's empty cell) is refused like any required value.
+            self._zone_left_out = self.is_bound and self.add_prefix("time_zone") not in self.data
+            if self._zone_left_out:
+                self.fields["time_zone"].required = False
+
+    def clean_time_zone(self):
+        if self._zone_left_out:
+            return self.instance.time_zone or default_time_zone()
+        return self.cleaned_data.get("time_zone")
 
 
 class RoleAssignmentForm(RecordForm):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +21,26 @@ from core.models import TrackedModel
 from .choices import GRADE_CODES, DepartmentCode, NslpStatus, SchoolType, TitleIStatus, VirtualStatus
 
 digits = RegexValidator(r"^\d+$", _("Use digits only."))
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names this server knows (America/New_York, America/Chicago, ...)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone; use a name such as America/New_York or America/Chicago."),
+            params={"zone": value},
+            code="invalid_time_zone",
+        )
+
+
+def default_time_zone() -> str:
+    """A new district's time zone: the server's (settings.TIME_ZONE)."""
+    return settings.TIME_ZONE
 
 
 class District(TrackedModel):
@@ -43,6 +65,13 @@ class District(TrackedModel):
             "Staff limited to schools keep access to a student for this many days after the student's "
             "enrollment at their school ends (0: access ends on the exit date)."
         ),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("Dates and times in pages, filters and exports are shown in this zone."),
     )
 
     access = policy.AccessRule(kind=Kind.REFERENCE, district_path="pk")
@@ -317,7 +346,7 @@ def assignments_for_user(user) -> list[policy.Assignment]:
     """The loader the access policy calls (settings.OPS_ASSIGNMENT_LOADER): two queries."""
     rows = list(
         RoleAssignment.objects.filter(user=user, is_active=True).values_list(
-            "pk", "role", "district_id", "department__code", "district__access_grace_days"
+            "pk", "role", "district_id", "department__code", "district__access_grace_days", "district__time_zone"
         )
     )
     if not rows:
@@ -335,8 +364,9 @@ def assignments_for_user(user) -> list[policy.Assignment]:
             department_code=code,
             school_ids=frozenset(schools.get(pk, ())),
             access_grace_days=policy.DEFAULT_ACCESS_GRACE_DAYS if grace is None else grace,
+            time_zone=zone or "",
         )
-        for pk, role, district_id, code, grace in rows
+        for pk, role, district_id, code, grace, zone in rows
     ]
 
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.registry import Pages, pages
 
 from . import filtersets as fs
-from .forms import RoleAssignmentForm, SchoolProfileForm
+from .forms import DistrictForm, RoleAssignmentForm, SchoolProfileForm
 from .models import Department, District, RoleAssignment, School, SchoolDay, SchoolProfile, SchoolYear
 
 SECTION = _("District")
@@ -15,7 +15,8 @@ pages.register(
         model=District,
         section=SECTION,
         filterset=fs.DistrictFilterSet,
-        fields=["name", "state_lea_id", "nces_id", "state", "fips_code", "access_grace_days"],
+        form=DistrictForm,
+        fields=DistrictForm.Meta.fields,
         list_columns=["name", "state_lea_id", "nces_id", "state"],
         import_key="state_lea_id",
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from core import audit
@@ -44,7 +45,7 @@ def school_year_calendar_build(*, actor, school_year: SchoolYear, closed_dates: 
         raise ValidationError(
             {
                 "closed_dates": _("Dates outside the school year: %(dates)s.")
-                % {"dates": ", ".join(d.isoformat() for d in outside)}
+                % {"dates": ", ".join(formats.date_format(d, "SHORT_DATE_FORMAT") for d in outside)}
             }
         )
     if actor is not None:

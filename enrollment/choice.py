@@ -37,7 +37,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from core import audit, context, policy
@@ -174,19 +174,21 @@ def _resolve_programs(*, window: ApplicationWindow, program_codes=None, programs
     return ranked
 
 
+def _when(moment: datetime.datetime) -> str:
+    """A moment as a message names it: in the request's (the district's) zone, the reader's way."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
 def _check_window_open(window: ApplicationWindow, at: datetime.datetime, field: str = "submitted_at") -> None:
     if at < window.opens_at:
         raise ValidationError(
-            {
-                field: _("%(window)s opens on %(opens)s.")
-                % {"window": window, "opens": timezone.localtime(window.opens_at)}
-            }
+            {field: _("%(window)s opens on %(opens)s.") % {"window": window, "opens": _when(window.opens_at)}}
         )
     if at > window.closes_at:
         raise ValidationError(
             {
                 field: _("The deadline for %(window)s passed on %(deadline)s.")
-                % {"window": window, "deadline": timezone.localtime(window.closes_at)}
+                % {"window": window, "deadline": _when(window.closes_at)}
             }
         )
 
@@ -792,7 +794,7 @@ def lottery_run(
             raise ValidationError(
                 {
                     "kind": _("The final run must wait until the deadline, %(deadline)s.")
-                    % {"deadline": timezone.localtime(window.closes_at)}
+                    % {"deadline": _when(window.closes_at)}
                 }
             )
         if _final_run_exists(window):
@@ -998,7 +1000,9 @@ def offer_accept(*, actor, offer: Offer) -> Offer:
             }
         )
     if today > offer.respond_by:
-        raise ValidationError({"respond_by": _("The answer was due by %(date)s.") % {"date": offer.respond_by}})
+        raise ValidationError(
+            {"respond_by": _("The answer was due by %(date)s.") % {"date": formats.date_format(offer.respond_by)}}
+        )
     program = ChoiceProgram.objects.select_for_update().select_related("school").get(pk=offer.program_id)
     taken = Offer.objects.filter(program=program, status=c.OfferStatus.ACCEPTED).count()
     if taken >= program.seats:

@@ -1,6 +1,4 @@
-from django import forms
-
-from core.forms import RecordForm
+from core.forms import DateInput, RecordForm
 
 from .models import Student
 
@@ -29,4 +27,4 @@ class StudentForm(RecordForm):
             "latitude",
             "longitude",
         ]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"birth_date": DateInput}

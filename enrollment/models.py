@@ -603,11 +603,17 @@ class Application(TrackedModel):
 class ApplicationChoice(models.Model):
     """A ranked program on an application (rank 1 is the first choice)."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="choices")
-    program = models.ForeignKey(ChoiceProgram, on_delete=models.PROTECT, related_name="choices")
-    rank = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(12)])
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="choices", verbose_name=_("application")
+    )
+    program = models.ForeignKey(
+        ChoiceProgram, on_delete=models.PROTECT, related_name="choices", verbose_name=_("program")
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"), validators=[MinValueValidator(1), MaxValueValidator(12)])
 
     class Meta:
+        verbose_name = _("ranked choice")
+        verbose_name_plural = _("ranked choices")
         ordering = ["application", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["application", "rank"], name="choice_rank_unique"),

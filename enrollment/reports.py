@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from core.spreadsheets import csv_bytes, xlsx_append
 from district.models import School, SchoolProfile
@@ -228,20 +229,22 @@ def build_worksheet(ctx: Context) -> BuildResult:
 register(
     Report(
         key="enrollment_summary",
-        title="Enrollment summary",
+        title=gettext_lazy("Enrollment summary"),
         department="enrollment",
         build=build_summary,
         formats=("xlsx", "csv"),
         levels=("district",),
         sources=SOURCES,
         default_as_of=october_first,
-        description="Membership by school, grade, race/ethnicity, sex and program; public version hides small cells.",
+        description=gettext_lazy(
+            "Membership by school, grade, race/ethnicity, sex and program; public version hides small cells."
+        ),
     )
 )
 register(
     Report(
         key="october_worksheet",
-        title="October 1 membership worksheet",
+        title=gettext_lazy("October 1 membership worksheet"),
         department="enrollment",
         build=build_worksheet,
         formats=("xlsx",),
@@ -249,7 +252,7 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         student_level=True,
-        description="Students counted by school and grade, and those left out and why.",
+        description=gettext_lazy("Students counted by school and grade, and those left out and why."),
     )
 )
 
@@ -632,7 +635,7 @@ EDFACTS_SEX_VALUES = edfacts.permitted("sex")  # the sex values that version per
 register(
     Report(
         key="fs052",
-        title="EDFacts FS052 Membership",
+        title=gettext_lazy("EDFacts FS052 Membership"),
         department="enrollment",
         build=build_fs052,
         formats=EDFACTS_FORMATS,
@@ -640,7 +643,7 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         certifiable=True,
-        description="Membership on the count date by grade, race/ethnicity and sex, with totals.",
+        description=gettext_lazy("Membership on the count date by grade, race/ethnicity and sex, with totals."),
         spec_version=EDFACTS_SPEC_VERSION,
         sex_values=EDFACTS_SEX_VALUES,
     )
@@ -648,7 +651,7 @@ register(
 register(
     Report(
         key="fs039",
-        title="EDFacts FS039 Grades Offered",
+        title=gettext_lazy("EDFacts FS039 Grades Offered"),
         department="enrollment",
         build=build_fs039,
         formats=EDFACTS_FORMATS,
@@ -656,13 +659,13 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         certifiable=True,
-        description="The grades each school offers in the year.",
+        description=gettext_lazy("The grades each school offers in the year."),
     )
 )
 register(
     Report(
         key="fs129",
-        title="EDFacts FS129 CCD School",
+        title=gettext_lazy("EDFacts FS129 CCD School"),
         department="enrollment",
         build=build_fs129,
         formats=EDFACTS_FORMATS,
@@ -670,6 +673,6 @@ register(
         sources=SOURCES,
         default_as_of=october_first,
         certifiable=True,
-        description="School-meals status, virtual status and shared time for each school.",
+        description=gettext_lazy("School-meals status, virtual status and shared time for each school."),
     )
 )

@@ -6,6 +6,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from core.choices import Action
@@ -46,7 +47,10 @@ def _lock_open(actor, enrollment: Enrollment) -> Enrollment:
         raise PermissionDenied(_("You may not change this enrollment."))
     if current.exit_date is not None:
         raise ValidationError(
-            {"exit_date": _("This enrollment already ended on %(date)s.") % {"date": current.exit_date}}
+            {
+                "exit_date": _("This enrollment already ended on %(date)s.")
+                % {"date": formats.date_format(current.exit_date)}
+            }
         )
     return current
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core import panels, policy
 from core.choices import Action
 from core.display import display
+from core.forms import DateInput
 from core.views import RecordDetailView
 from district.models import SchoolYear
 
@@ -22,7 +23,7 @@ from .selectors import utilization
 
 class UtilizationForm(forms.Form):
     school_year = forms.ModelChoiceField(queryset=SchoolYear.objects.none(), label=_("School year"))
-    on = forms.DateField(label=_("Membership as of"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("Membership as of"), widget=DateInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "core.middleware.TimeZoneMiddleware",  # the district's time zone for the signed-in user
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import RecordForm
+from core.forms import DateInput, RecordForm
 from district.models import District, SchoolYear
 
 from . import registry, selectors
@@ -21,7 +21,7 @@ class RunForm(forms.Form):
     as_of = forms.DateField(
         label=_("As of"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput,
         help_text=_("Leave empty for the report's usual count date (October 1 for membership)."),
     )
     level = forms.ChoiceField(label=_("Level"))
@@ -91,7 +91,7 @@ class CollectionForm(RecordForm):
     class Meta:
         model = Collection
         fields = ["district", "name", "report_key", "school_year", "due_date", "warn_days", "notes"]
-        widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"due_date": DateInput}
 
 
 def sex_report_choices():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import policy
@@ -57,6 +59,7 @@ class ReportSchedule(TrackedModel):
         editable=False,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("periodic task"),
     )
 
     access = policy.AccessRule(kind=Kind.DEPARTMENT, district_path="district", department=DEPARTMENT)
@@ -153,7 +156,17 @@ class ReportRun(TrackedModel):
         indexes = [models.Index(fields=["report_key", "fingerprint", "status"], name="reportrun_reuse_idx")]
 
     def __str__(self) -> str:
-        return f"{self.title} · {self.queued_at:%Y-%m-%d %H:%M}" if self.queued_at else self.title
+        if not self.queued_at:
+            return self.display_title
+        queued = formats.date_format(timezone.localtime(self.queued_at), "SHORT_DATETIME_FORMAT")
+        return f"{self.display_title} · {queued}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language: stored as the registry's English title, its catalogue key."""
+        return gettext(self.title) if self.title else ""
+
+    display_title.fget.short_description = _("title")
 
     @property
     def fatal_count(self) -> int:
@@ -163,14 +176,14 @@ class ReportRun(TrackedModel):
 class ReportArtifact(models.Model):
     """A file a run wrote: immutable once its run is certified."""
 
-    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="artifacts")
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="artifacts", verbose_name=_("run"))
     name = models.CharField(_("file name"), max_length=120)
     fmt = models.CharField(_("format"), max_length=8)
     file = models.FileField(_("file"), upload_to="reports/%Y/%m/")
     size = models.PositiveIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     student_level = models.BooleanField(_("holds student-level records"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["run", "name"]
@@ -196,7 +209,7 @@ class ReportFinding(models.Model):
     from the records, to those who may see them.
     """
 
-    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="findings")
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="findings", verbose_name=_("run"))
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
     code = models.CharField(_("code"), max_length=30, blank=True)
     record = models.CharField(_("record"), max_length=120, blank=True)

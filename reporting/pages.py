@@ -17,7 +17,7 @@ pages.register(
         filterset=fs.ReportRunFilterSet,
         actions=READ_ONLY,
         list_columns=[
-            "title",
+            "display_title",
             "school_year",
             "status",
             "certification",

@@ -3,7 +3,7 @@
     from reporting.registry import Report, register
 
     register(Report(
-        key="fs052", title="FS052 Membership", department="enrollment",
+        key="fs052", title=gettext_lazy("FS052 Membership"), department="enrollment",
         formats=("txt", "csv", "tab"), levels=("state", "district", "school"),
         sources=(Enrollment, Student), build=build_fs052,
     ))
@@ -114,7 +114,7 @@ def get(key: str) -> Report | None:
 
 
 def all_reports() -> list[Report]:
-    return sorted(_reports.values(), key=lambda r: (r.department, r.title))
+    return sorted(_reports.values(), key=lambda r: (r.department, str(r.title)))
 
 
 def departments() -> set[str]:

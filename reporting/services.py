@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from core import audit, policy
 from core.choices import Action
@@ -168,7 +169,7 @@ def report_request(
         run = ReportRun(
             district=district,
             report_key=report.key,
-            title=report.title,
+            title=untranslated(report.title),
             department=report.department,
             school_year_id=params["school_year"],
             parameters=params,
@@ -228,6 +229,12 @@ def report_runs_requeue() -> int:
     return sum(1 for pk in ids if enqueue(pk))
 
 
+def untranslated(text) -> str:
+    """A registry title as stored on a run: the English text, which pages translate when they show it."""
+    with override(None):
+        return str(text)
+
+
 def _append_log(run_id: int, line: str, progress: int | None = None) -> None:
     run = ReportRun.objects.filter(pk=run_id).only("log").first()
     if run is None:
@@ -240,7 +247,16 @@ def _append_log(run_id: int, line: str, progress: int | None = None) -> None:
 
 
 def report_run_execute(run_id: int) -> str:
-    """The work of the task: build the report, store files and findings. Safe to run twice."""
+    """The work of the task: build the report, store files and findings. Safe to run twice.
+
+    Times it writes (the log, a file's creation stamp) are in the run's district's time zone.
+    """
+    zone = ReportRun.objects.filter(pk=run_id).values_list("district__time_zone", flat=True).first()
+    with timezone.override(zone or None):
+        return _report_run_execute(run_id)
+
+
+def _report_run_execute(run_id: int) -> str:
     with transaction.atomic():
         run = ReportRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:

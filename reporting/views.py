@@ -34,7 +34,13 @@ def catalogue(request):
     """The reports the user may read (every report for the reporting office, a manager's own department's)."""
     _require(request.user, ReportRun, Action.VIEW)
     rows = [
-        {"report": r, "can_run": services.may_run(request.user, r)}
+        {
+            "report": r,
+            "can_run": services.may_run(request.user, r),
+            "department": selectors.department_label(r.department),
+            "levels": ", ".join(selectors.level_label(level) for level in r.levels),
+            "formats": ", ".join(fmt.upper() for fmt in r.formats),
+        }
         for r in registry.all_reports()
         if services.may_read(request.user, r)
     ]

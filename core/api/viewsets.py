@@ -121,7 +121,9 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
             action != Action.VIEW
             and not type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists()
         ):
-            raise PermissionDenied(f"You may view this record but not {action} it.")
+            raise PermissionDenied(
+                _("You may view this record but not %(action)s it.") % {"action": Action(action).label}
+            )
         return obj
 
     def _expected_version(self, serializer):

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -83,12 +84,12 @@ class ValuesQuery(serializers.Serializer):
 
     def validate_kpi(self, value):
         if registry.get(value) is None:
-            raise serializers.ValidationError(f"No KPI {value}.")
+            raise serializers.ValidationError(_("No KPI %(key)s.") % {"key": value})
         return value
 
     def validate_as_of(self, value):
         if value > timezone.localdate():
-            raise serializers.ValidationError("The date is in the future.")
+            raise serializers.ValidationError(_("The date is in the future."))
         return value
 
 
@@ -228,7 +229,7 @@ class PacketQuery(serializers.Serializer):
 
     def validate_as_of(self, value):
         if value > timezone.localdate():
-            raise serializers.ValidationError("The date is in the future.")
+            raise serializers.ValidationError(_("The date is in the future."))
         return value
 
 

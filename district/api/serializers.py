@@ -17,6 +17,7 @@ class DistrictSerializer(RestrictedModelSerializer):
             "state",
             "fips_code",
             "access_grace_days",
+            "time_zone",
             "version",
             "updated_at",
         ]
