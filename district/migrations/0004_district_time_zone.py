@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("district", "0002_district_access_grace_days"),
+        ("district", "0003_department_operations"),
     ]
 
     operations = [
