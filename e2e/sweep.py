@@ -355,16 +355,32 @@ def axe_ready(context) -> None:
     context.add_init_script(AXE_SCRIPT)
 
 
-AXE_RUN = "axe.run(document, {resultTypes: ['violations'], iframes: false})"
+# axe's usual rules (not the experimental ones), and of those only the ones that can
+# find a serious or critical problem (what fails the checks): the moderate and minor
+# ones (landmark and heading advice) cost time and change nothing.
+AXE_RUN = """axe.run(document, {
+  resultTypes: ["violations"],
+  iframes: false,
+  runOnly: {type: "rule", values: axe.getRules().map(r => r.ruleId).filter(id => {
+    const rule = axe._audit.rules.find(r => r.id === id);
+    const usual = rule.enabled !== false && !rule.tags.includes("experimental") && !rule.tags.includes("deprecated");
+    return usual && (rule.impact === "serious" || rule.impact === "critical");
+  })},
+})"""
 
 
-def axe_check(page, where: str) -> list[str]:
-    """axe's serious and critical violations on the page as it stands, one line per element."""
+def axe_start(page) -> None:
+    """Starts axe on the page as it stands, without waiting (pages in other contexts run at the same time)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         from axe_playwright_python.base import AXE_SCRIPT
 
         page.evaluate(AXE_SCRIPT)
-    response = page.evaluate(AXE_RUN)
+    page.evaluate(f"() => {{ window.__axeResult = {AXE_RUN}; }}")
+
+
+def axe_finish(page, where: str) -> list[str]:
+    """The serious and critical violations axe found (see :func:`axe_start`), one line per element."""
+    response = page.evaluate("() => window.__axeResult")
     lines = []
     for v in response["violations"]:
         if v.get("impact") not in SERIOUS:
@@ -373,6 +389,46 @@ def axe_check(page, where: str) -> list[str]:
             target = " ".join(str(t) for t in node.get("target", []))
             lines.append(f"{v['id']} ({v['impact']}) at {target} on {where}: {v['help']}")
     return lines
+
+
+def axe_check(page, where: str) -> list[str]:
+    axe_start(page)
+    return axe_finish(page, where)
+
+
+@dataclass
+class Lane:
+    """One browser page working through steps; each step readies the page and says what it shows."""
+
+    page: object
+    steps: Iterable[Callable[[object], str]]
+
+
+def axe_lanes(lanes: list[Lane]) -> tuple[int, list[str]]:
+    """Runs the lanes side by side: each takes a step, then axe runs on all of them at once.
+
+    Returns how many page states axe checked and the problems (a step may add its
+    own by returning them after a newline).
+    """
+    problems: list[str] = []
+    checked = 0
+    steps = [iter(lane.steps) for lane in lanes]
+    active = list(range(len(lanes)))
+    while active:
+        started = []
+        for i in active:
+            step = next(steps[i], None)
+            if step is None:
+                continue
+            where, *found = step(lanes[i].page).split("\n")
+            problems.extend(found)
+            axe_start(lanes[i].page)
+            started.append((i, where))
+        for i, where in started:
+            problems.extend(axe_finish(lanes[i].page, where))
+            checked += 1
+        active = [i for i, _ in started]
+    return checked, problems
 
 
 class Timer:
