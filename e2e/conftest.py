@@ -64,6 +64,6 @@ def pytest_terminal_summary(terminalreporter):
     from .sweep import SUMMARY
 
     if SUMMARY:
-        terminalreporter.section("accessibility")
+        terminalreporter.section("accessibility and screenshots")
         for line in SUMMARY:
             terminalreporter.write_line(line)
