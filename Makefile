@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUITE ?= all
 
-.PHONY: run test lint check migrate seed worker beat bench messages clean
+.PHONY: run test lint check migrate seed worker beat bench messages clean a11y screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ beat: $(STAMP)
 ## make bench [SUITE=routing|lottery|all]: benchmarks, ratios against baselines measured in the same run
 bench: $(STAMP)
 	$(PY) -m bench $(SUITE) $(ARGS)
+
+## make a11y: axe on every page as every demo login, in Chromium (longer than the check in make test)
+a11y: $(STAMP)
+	$(PY) -m pytest e2e/full_sweep.py $(ARGS)
+
+## make screenshots: PNGs of the main pages for each persona, on a desktop and a phone, into docs/screenshots/
+screenshots: $(STAMP)
+	$(PY) -m pytest e2e/screenshots.py $(ARGS)
 
 ## make messages: extract new strings into locale/es/LC_MESSAGES/django.po, compile it, list what to translate
 ## (what is extracted and what is left out: core/catalogue.py; `manage.py catalogue --check` only checks)

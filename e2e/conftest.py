@@ -57,3 +57,13 @@ def sign_in(page, live_server):
         return page
 
     return _sign_in
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the accessibility checks covered, and how long they took."""
+    from .sweep import SUMMARY
+
+    if SUMMARY:
+        terminalreporter.section("accessibility and screenshots")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
