@@ -128,6 +128,32 @@ def world(db):
     return w
 
 
+@pytest.fixture
+def sweep_world(world):
+    """The world, with the personas the sweeps add: enrollment and reporting managers, enrollment staff at
+    Lincoln, and student services (IDEA and 504)."""
+    from district.tests.factories import RoleAssignmentFactory, UserFactory
+
+    def persona(username, role, department=None, schools=()):
+        if hasattr(world, username):
+            return
+        user = UserFactory(username=username)
+        RoleAssignmentFactory(
+            user=user,
+            role=role,
+            district=world.district,
+            department=world.dept[department] if department else None,
+            schools=list(schools),
+        )
+        setattr(world, username, user)
+
+    persona("enrollment_manager", Role.DEPT_MANAGER, department=DepartmentCode.ENROLLMENT)
+    persona("enrollment_staff_lincoln", Role.DEPT_STAFF, department=DepartmentCode.ENROLLMENT, schools=[world.lincoln])
+    persona("reporting_manager", Role.DEPT_MANAGER, department=DepartmentCode.REPORTING)
+    persona("student_services", Role.STUDENT_SERVICES)
+    return world
+
+
 def _persona_fixture(name):
     @pytest.fixture(name=name)
     def _fixture(world):
