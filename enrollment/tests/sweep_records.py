@@ -67,3 +67,86 @@ BUILDERS = {
     m.Offer: offer,
     m.WaitlistEntry: waitlist_entry,
 }
+
+
+# -- the canary sweep (core.testing.canary) ------------------------------------------------------------------
+
+
+def _records_office(world, district):
+    """An enrollment manager who also administers every sensitive class: the one who records such spells
+    (made once per district, with the students, so the lists of accounts stay the same afterwards)."""
+    from core.choices import Role
+    from district.choices import DepartmentCode
+    from district.tests.factories import RoleAssignmentFactory, UserFactory
+
+    offices = world.__dict__.setdefault("records_offices", {})
+    if district.pk in offices:
+        return offices[district.pk]
+    user = offices[district.pk] = UserFactory()
+    department = world.dept[DepartmentCode.ENROLLMENT]
+    RoleAssignmentFactory(user=user, role=Role.DEPT_MANAGER, district=district, department=department)
+    for role in (Role.MEAL_PROGRAM, Role.STUDENT_SERVICES, Role.NURSE):
+        RoleAssignmentFactory(user=user, role=role, district=district)
+    return user
+
+
+def canary_students(world, school, names):
+    """Students alike in all but their names (``names``: two last names), each enrolled at ``school``,
+    made through the services so their history is alike too."""
+    from core import services
+
+    actor = _records_office(world, school.district)
+    made = []
+    for n, last_name in enumerate(names):
+        student = f.StudentFactory.build(
+            district=school.district,
+            legal_first_name="Canary",
+            legal_last_name=last_name,
+            state_id=f"77{n:08d}",
+            local_id=f"C{n:07d}",
+        )
+        services.record_save(actor=actor, instance=student)
+        enrollment = m.Enrollment(
+            student=student,
+            school=school,
+            school_year=_year(world, school),
+            grade_level="04",
+            entry_date=datetime.date(2026, 8, 27),
+            entry_code="E1",
+        )
+        services.record_save(actor=actor, instance=enrollment)
+        made.append(student)
+    return made
+
+
+def canary_records(world, student, data_class, marker):
+    """Spells of ``data_class`` for ``student``, starting on the ``marker`` date, recorded through the services."""
+    from core import services
+
+    from .. import choices as c
+
+    actor = _records_office(world, student.district)
+    spells = {
+        "meals": [
+            {"program": c.Program.MEALS, "meal_status": c.MealStatus.REDUCED, "meal_source": c.MealSource.APPLICATION}
+        ],
+        "disability": [{"program": c.Program.IDEA}, {"program": c.Program.SECTION_504}],
+    }.get(data_class, [])
+    return [
+        services.record_save(actor=actor, instance=m.ProgramParticipation(student=student, start_date=marker, **values))
+        for values in spells
+    ]
+
+
+def canary_values(data_class):
+    """The words that name a value of ``data_class`` on a page or in a file."""
+    from .. import choices as c
+
+    programs = [p for p, cls in c.PROGRAM_CLASS.items() if cls == data_class]
+    values = [str(c.Program(p).label) for p in programs]
+    if data_class == "meals":
+        values += [str(c.MealStatus.REDUCED.label), str(c.MealSource.APPLICATION.label), "reduced"]
+    return values
+
+
+CANARY = {"students": canary_students, "records": canary_records, "values": canary_values}
