@@ -68,6 +68,20 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Each security sweep that ran: its counts and its time (``core.testing.sweeps.report``)."""
+    import sys
+
+    sweeps = sys.modules.get("core.testing.sweeps")
+    if sweeps is None or not sweeps.RESULTS:
+        return
+    terminalreporter.section("security sweeps")
+    for result in sweeps.RESULTS:
+        terminalreporter.write_line(result["line"])
+    total = sum(result["seconds"] for result in sweeps.RESULTS)
+    terminalreporter.write_line(f"together: {total:.1f} s")
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     from django.core.cache import cache

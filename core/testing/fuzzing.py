@@ -13,13 +13,17 @@ every app). Two checks on each answer: ``not_a_server_error`` and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
@@ -74,6 +78,19 @@ def _first_failure(exc) -> str:
     return f"{title}: {message}".replace("\n", " ")[:160]
 
 
+@contextlib.contextmanager
+def same_connection():
+    """As Django's test client does: requests share the test's connection and its open transaction,
+    which the start and end of each request would otherwise close (PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @dataclass
 class Fuzz:
     world: object
@@ -83,16 +100,18 @@ class Fuzz:
     requests: int = 0
     server_errors: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
 
     def run(self):
         schema = openapi.from_dict(project_schema())
         schema.app = WSGIHandler()
         operations = [result.ok() for result in schema.get_all_operations()]
         self.operations = len(operations)
-        for name in self.callers:
-            headers, cookies = credentials(getattr(self.world, name))
-            for operation in operations:
-                self.fuzz(name, operation, headers, cookies)
+        with same_connection():
+            for name in self.callers:
+                headers, cookies = credentials(getattr(self.world, name))
+                for operation in operations:
+                    self.fuzz(name, operation, headers, cookies)
 
     def fuzz(self, name, operation, headers, cookies):
         @settings(
@@ -109,6 +128,7 @@ class Fuzz:
             self.requests += 1
             response = case.call(headers=headers, cookies=cookies)
             where = f"{name} {case.method} {case.formatted_path}"
+            self.statuses[(name, response.status_code)] += 1
             if response.status_code >= 500:
                 self.server_errors.append(f"{where}: {response.status_code}")
                 return

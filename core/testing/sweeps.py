@@ -37,9 +37,9 @@ RESULTS: list[dict] = []
 
 def report(name: str, seconds: float, **counts: int) -> str:
     """Keep a sweep's counts for the suite's summary, and return them as one line."""
-    RESULTS.append({"name": name, "seconds": seconds, **counts})
     text = ", ".join(f"{value:,} {key.replace('_', ' ')}" for key, value in counts.items())
     line = f"{name}: {text} in {seconds:.1f} s"
+    RESULTS.append({"name": name, "seconds": seconds, "line": line, **counts})
     print(line)
     return line
 
