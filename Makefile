@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUITE ?= all
 
-.PHONY: run test lint check migrate seed worker beat bench messages clean a11y screenshots
+.PHONY: run test lint check migrate seed worker beat bench messages security clean a11y screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ run: $(STAMP)
 ## make test: the whole suite (SQLite by default; DATABASE_URL/REDIS_URL switch to real services)
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
+
+## make security: the security sweeps in full (every persona, more fuzzing examples); the suite runs a sample
+FUZZ_EXAMPLES ?= 10
+security: $(STAMP)
+	OPS_SWEEP_FULL=1 OPS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OPS_BAD_INPUT_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(PY) -m pytest -p no:randomly core/tests/test_sweep_matrix.py core/tests/test_sweep_canary.py \
+		core/tests/test_sweep_fuzzing.py core/tests/test_bad_input.py $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -68,6 +68,20 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Each security sweep that ran: its counts and its time (``core.testing.sweeps.report``)."""
+    import sys
+
+    sweeps = sys.modules.get("core.testing.sweeps")
+    if sweeps is None or not sweeps.RESULTS:
+        return
+    terminalreporter.section("security sweeps")
+    for result in sweeps.RESULTS:
+        terminalreporter.write_line(result["line"])
+    total = sum(result["seconds"] for result in sweeps.RESULTS)
+    terminalreporter.write_line(f"together: {total:.1f} s")
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     from django.core.cache import cache
@@ -143,6 +157,32 @@ def world(db):
     persona("sis_integration", Role.INTEGRATION, department=DepartmentCode.ENROLLMENT, is_integration=True)
     w.stranger = UserFactory(username="stranger")
     return w
+
+
+@pytest.fixture
+def sweep_world(world):
+    """The world, with the personas the sweeps add: enrollment and reporting managers, enrollment staff at
+    Lincoln, and student services (IDEA and 504)."""
+    from district.tests.factories import RoleAssignmentFactory, UserFactory
+
+    def persona(username, role, department=None, schools=()):
+        if hasattr(world, username):
+            return
+        user = UserFactory(username=username)
+        RoleAssignmentFactory(
+            user=user,
+            role=role,
+            district=world.district,
+            department=world.dept[department] if department else None,
+            schools=list(schools),
+        )
+        setattr(world, username, user)
+
+    persona("enrollment_manager", Role.DEPT_MANAGER, department=DepartmentCode.ENROLLMENT)
+    persona("enrollment_staff_lincoln", Role.DEPT_STAFF, department=DepartmentCode.ENROLLMENT, schools=[world.lincoln])
+    persona("reporting_manager", Role.DEPT_MANAGER, department=DepartmentCode.REPORTING)
+    persona("student_services", Role.STUDENT_SERVICES)
+    return world
 
 
 def _persona_fixture(name):

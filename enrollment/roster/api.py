@@ -18,9 +18,11 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.parsers import JSONParser
 from core.choices import Source
 
 from .. import choices as c
@@ -153,6 +155,15 @@ class RosterUpsertView(APIView):
 
     input_class: type[serializers.Serializer]
     kind = ""
+    parser_classes = [JSONParser]  # rows are JSON; the schema advertises no other body
+
+    def handle_exception(self, exc):
+        """A body that cannot be read is refused as a whole, in the shape of a refused batch (``ErrorSchema``)."""
+        if isinstance(exc, (ParseError, UnsupportedMediaType)):
+            response = self.refused(exc.detail)
+            response.status_code = exc.status_code
+            return response
+        return super().handle_exception(exc)
 
     def to_row(self, index: int, data: dict):
         raise NotImplementedError
@@ -160,27 +171,9 @@ class RosterUpsertView(APIView):
     def post(self, request):
         items = request.data.get(self.kind) if isinstance(request.data, dict) else request.data
         if not isinstance(items, list) or not items:
-            return Response(
-                {
-                    "errors": [
-                        {
-                            "index": None,
-                            "field": "",
-                            "message": _("Send a non-empty list of %(kind)s.") % {"kind": self.kind},
-                        }
-                    ]
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return self.refused(_("Send a non-empty list of %(kind)s.") % {"kind": self.kind})
         if len(items) > MAX_ROWS:
-            return Response(
-                {
-                    "errors": [
-                        {"index": None, "field": "", "message": _("At most %(n)s rows per request.") % {"n": MAX_ROWS}}
-                    ]
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return self.refused(_("At most %(n)s rows per request.") % {"n": MAX_ROWS})
         batch = RosterBatch(source_label=f"api:{self.kind}")
         for index, item in enumerate(items):
             if not isinstance(item, dict):
@@ -199,6 +192,12 @@ class RosterUpsertView(APIView):
         except RosterRejected as exc:
             return Response(self.errors_body(exc.plan), status=status.HTTP_400_BAD_REQUEST)
         return Response(self.result_body(plan))
+
+    @staticmethod
+    def refused(message) -> Response:
+        """A request refused as a whole: the same shape as a batch's problems (``ErrorSchema``)."""
+        body = {"errors": [{"index": None, "field": "", "message": str(message)}], "findings": []}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
     @staticmethod
     def errors_body(plan: RosterPlan) -> dict:
@@ -260,7 +259,9 @@ class StudentUpsertView(RosterUpsertView):
             district_key=data.get("district") or "",
         )
 
-    @extend_schema(request=StudentUpsertInput(many=True), responses={200: ResultSchema, 400: ErrorSchema})
+    @extend_schema(
+        request=StudentUpsertInput(many=True), responses={200: ResultSchema, 400: ErrorSchema, 415: ErrorSchema}
+    )
     def post(self, request):
         return super().post(request)
 
@@ -288,6 +289,8 @@ class EnrollmentUpsertView(RosterUpsertView):
             year_end=data["school_year"],
         )
 
-    @extend_schema(request=EnrollmentUpsertInput(many=True), responses={200: ResultSchema, 400: ErrorSchema})
+    @extend_schema(
+        request=EnrollmentUpsertInput(many=True), responses={200: ResultSchema, 400: ErrorSchema, 415: ErrorSchema}
+    )
     def post(self, request):
         return super().post(request)

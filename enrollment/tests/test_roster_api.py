@@ -248,6 +248,23 @@ def test_body_must_be_a_list(world, api):
     assert api().post(STUDENTS, [student()], format="json").status_code in (401, 403)
 
 
+def test_a_request_refused_as_a_whole_has_the_shape_of_a_refused_batch(world, api, monkeypatch):
+    """Errors and findings, as the schema's RosterUpsertErrors says, however the request was refused."""
+    from enrollment.roster import api as roster_api
+
+    monkeypatch.setattr(roster_api, "MAX_ROWS", 1)
+    client = api(world.sis_integration)
+    for body in ([], {"students": "x"}, [student(), student()]):
+        response = client.post(STUDENTS, body, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == {"errors", "findings"}, response.json()
+        assert response.json()["findings"] == [] and response.json()["errors"][0]["index"] is None
+    unreadable = client.post(STUDENTS, "[{", content_type="application/json")
+    assert unreadable.status_code == 400 and set(unreadable.json()) == {"errors", "findings"}
+    form = client.post(STUDENTS, {"students": "x"}, format="multipart")
+    assert form.status_code == 415 and set(form.json()) == {"errors", "findings"}
+
+
 def test_the_upserts_are_in_the_schema(world, login):
     schema = login(world.district_admin).get("/api/schema/").content
     assert b"/api/enrollment/roster/students/upsert/" in schema
