@@ -1233,3 +1233,33 @@ def _supersede(actor, held: Offer, today: datetime.date) -> None:
             after=None,
         )
         enrollment.delete()
+        _reopen_ended_for(actor, enrollment)
+
+
+def _reopen_ended_for(actor, placement: Enrollment) -> None:
+    """Reopen the enrollment that accepting ``placement``'s offer ended on its first day.
+
+    Accepting ends the student's current primary enrollment the day the
+    placement begins; when the placement is given up before it begins, the
+    student stays where they were, as if the offer had never been accepted.
+    """
+    ended = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .filter(student_id=placement.student_id, is_primary=True, exit_date=placement.entry_date)
+        .filter(exit_code__in=(c.ExitCode.TRANSFER_IN_DISTRICT, c.ExitCode.TRANSFER_OUT, c.ExitCode.PROMOTED))
+        .exclude(pk=placement.pk)
+    )
+    for enrollment in ended:
+        before = audit.snapshot(enrollment)
+        enrollment.exit_date = None
+        enrollment.exit_code = ""
+        enrollment.version += 1
+        enrollment.full_clean()
+        enrollment.save()
+        audit.log_change(
+            actor=actor,
+            change=AuditEntry.Change.UPDATE,
+            instance=enrollment,
+            before=before,
+            after=audit.snapshot(enrollment),
+        )

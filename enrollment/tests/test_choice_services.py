@@ -509,6 +509,28 @@ def test_a_superseded_accepted_offer_gives_up_its_enrollment(cascade):
     assert offer.enrollment.school == cw.world.lincoln
 
 
+def test_a_superseded_placement_leaves_the_student_where_they_were(cascade):
+    cw = cascade
+    current = f.EnrollmentFactory(
+        student=cw.b.student, school=cw.world.lincoln, school_year=cw.world.year, grade_level="05"
+    )
+    choice.offer_accept(actor=cw.manager, offer=offer_of(cw.b))
+    current.refresh_from_db()
+    assert (current.exit_date, current.exit_code) == (cw.placement_year.start_date, "T1")
+    # A declines Lincoln; B moves up to it, and gives up the Washington placement before it begins.
+    choice.offer_decline(actor=cw.manager, offer=offer_of(cw.a))
+    current.refresh_from_db()
+    assert (current.exit_date, current.exit_code) == (None, "")
+    assert (
+        AuditEntry.objects.filter(content_type__model="enrollment", object_id=str(current.pk), change="update").count()
+        == 2
+    )
+    # Accepting the new offer, at the school the student attends, ends the enrollment again as continuing there.
+    choice.offer_accept(actor=cw.manager, offer=offer_of(cw.b))
+    current.refresh_from_db()
+    assert (current.exit_date, current.exit_code) == (cw.placement_year.start_date, "P1")
+
+
 def test_waitlist_skips_withdrawn_applicants_and_those_holding_better_offers(cascade):
     cw = cascade
     m.Application.objects.filter(pk=cw.b.pk).update(status="withdrawn")
